@@ -1,0 +1,140 @@
+# shellcheck shell=bash
+# Shared helpers for the network-namespace interop tests.  Source it, then call
+# it_init PREFIX.  Topology (per test, names carry the test's prefix P):
+#
+#   [P-cl] 192.0.2.2/24 --veth P-c / P-g-- 192.0.2.1/24 [P-gw]   lo: 10.10.0.1/32 (the "LAN")
+#
+# Everything created here is removed on exit, on failure and on SIGINT/SIGTERM; only the
+# PIDs started here are stopped.  Results are printed as "PASS: name", "FAIL: name: why",
+# "SKIP: name: why" lines, which tests/run.sh counts.
+
+IT_TOP=${IKEGW_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+IT_BUILD=${IKEGW_BUILD:-$IT_TOP/build}
+IT_PIDS=()
+IT_NS=()
+IT_DIR=""
+IT_PREFIX=""
+
+it_pass() { echo "PASS: $1"; }
+it_fail() { echo "FAIL: $1: $2"; IT_FAILED=1; }
+it_skip() { echo "SKIP: $1: $2"; }
+
+it_cleanup() {
+	local pid ns
+	for pid in "${IT_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${IT_PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+	done
+	for ns in "${IT_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	[ -n "$IT_DIR" ] && [ -z "${IT_KEEP:-}" ] && rm -rf "$IT_DIR"
+	IT_PIDS=() IT_NS=()
+}
+
+# it_need_root NAME: prints SKIP and exits 0 when namespaces cannot be made.
+it_need_root() {
+	if [ "$(id -u)" != 0 ]; then it_skip "$1" "needs root for network namespaces"; exit 0; fi
+	if ! command -v ip >/dev/null; then it_skip "$1" "iproute2 missing"; exit 0; fi
+}
+
+it_init() {
+	IT_PREFIX=$1
+	IT_DIR=$(mktemp -d "/tmp/ikegw-$IT_PREFIX.XXXXXX")
+	IT_FAILED=0
+	trap it_cleanup EXIT
+	trap 'it_cleanup; exit 130' INT TERM
+	# A previous run killed hard may have left our namespaces behind.
+	ip netns del "$IT_PREFIX-cl" 2>/dev/null || true
+	ip netns del "$IT_PREFIX-gw" 2>/dev/null || true
+	ip netns del "$IT_PREFIX-nat" 2>/dev/null || true
+}
+
+# it_topology: the two namespaces joined by a veth pair, plus the LAN address.
+it_topology() {
+	local p=$IT_PREFIX
+	ip netns add "$p-cl" && IT_NS+=("$p-cl")
+	ip netns add "$p-gw" && IT_NS+=("$p-gw")
+	ip link add "$p-c" netns "$p-cl" type veth peer name "$p-g" netns "$p-gw"
+	ip -n "$p-cl" addr add 192.0.2.2/24 dev "$p-c"
+	ip -n "$p-gw" addr add 192.0.2.1/24 dev "$p-g"
+	ip -n "$p-cl" link set lo up
+	ip -n "$p-gw" link set lo up
+	ip -n "$p-cl" link set "$p-c" up
+	ip -n "$p-gw" link set "$p-g" up
+	ip -n "$p-gw" addr add 10.10.0.1/32 dev lo
+}
+
+# it_pki DIR: a throwaway CA, a gateway certificate (SAN vpn.example.test, serverAuth)
+# and a client certificate (SAN client@example.test), all ECDSA P-256 unless $2 = rsa.
+it_pki() {
+	local d=$1 type=${2:-ecdsa} size=256
+	# pki reads the system strongswan.conf and complains about plugins it lacks.
+	local STRONGSWAN_CONF=$IT_DIR/pki.conf
+	export STRONGSWAN_CONF
+	echo 'pki { load = random pem pkcs1 pkcs8 x509 openssl }' >"$STRONGSWAN_CONF"
+	[ "$type" = rsa ] && size=2048
+	mkdir -p "$d"
+	pki --gen --type "$type" --size "$size" --outform pem >"$d/ca.key"
+	pki --self --ca --lifetime 3650 --in "$d/ca.key" --type "$type" \
+		--dn "C=CH, O=ikegw test, CN=ikegw test CA" --outform pem >"$d/ca.crt"
+	pki --gen --type "$type" --size "$size" --outform pem >"$d/gw.key"
+	pki --pub --in "$d/gw.key" --type "$type" | pki --issue --lifetime 1825 \
+		--cacert "$d/ca.crt" --cakey "$d/ca.key" --dn "C=CH, O=ikegw test, CN=vpn.example.test" \
+		--san vpn.example.test --san 192.0.2.1 --flag serverAuth --flag ikeIntermediate \
+		--outform pem >"$d/gw.crt"
+	pki --gen --type "$type" --size "$size" --outform pem >"$d/client.key"
+	pki --pub --in "$d/client.key" --type "$type" | pki --issue --lifetime 1825 \
+		--cacert "$d/ca.crt" --cakey "$d/ca.key" --dn "C=CH, O=ikegw test, CN=client@example.test" \
+		--san client@example.test --flag clientAuth --outform pem >"$d/client.crt"
+	unset STRONGSWAN_CONF
+}
+
+# it_charon_conf DIR [LOGLEVEL]: a private strongswan.conf for one charon instance.
+it_charon_conf() {
+	local d=$1 lvl=${2:-1}
+	mkdir -p "$d/run" "$d/swanctl"/{conf.d,x509,x509ca,private,x509crl}
+	cat >"$d/strongswan.conf" <<-EOF
+	charon {
+	  load = random nonce openssl kdf pem pkcs1 pkcs8 x509 revocation constraints pubkey kernel-libipsec kernel-netlink socket-default vici attr resolve eap-identity eap-mschapv2 eap-tls eap-radius updown
+	  install_routes = yes
+	  retransmit_tries = 2
+	  retransmit_timeout = 1.0
+	  plugins {
+	    vici { socket = unix://$d/charon.vici }
+	    resolve { file = $d/resolv.conf }
+	    openssl { load_legacy = yes }
+	  }
+	  filelog {
+	    main { path = $d/charon.log
+	           default = $lvl
+	           time_format = %H:%M:%S }
+	  }
+	  syslog { daemon { default = -1 } }
+	}
+	swanctl { socket = unix://$d/charon.vici
+	  load = random nonce pem pkcs1 pkcs8 x509 openssl revocation constraints pubkey }
+	EOF
+}
+
+# it_charon_start NS DIR: start a private charon in NS; waits for its VICI socket.
+it_charon_start() {
+	local ns=$1 d=$2
+	STRONGSWAN_CONF=$d/strongswan.conf ip netns exec "$ns" unshare --mount --propagation private \
+		sh -c "mount --bind '$d/run' /run && exec /usr/lib/ipsec/charon" \
+		>"$d/charon.out" 2>&1 &
+	IT_PIDS+=($!)
+	for _ in $(seq 1 50); do
+		[ -S "$d/charon.vici" ] && return 0
+		sleep 0.1
+	done
+	echo "charon did not start in $ns; its output:" >&2
+	cat "$d/charon.out" "$d/charon.log" >&2 2>/dev/null
+	return 1
+}
+
+# it_swanctl DIR ARGS...: swanctl against the instance in DIR.
+it_swanctl() {
+	local d=$1
+	shift
+	STRONGSWAN_CONF=$d/strongswan.conf SWANCTL_DIR=$d/swanctl swanctl "$@"
+}
