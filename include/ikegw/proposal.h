@@ -58,4 +58,22 @@ const struct ike_transform *proposal_get(const struct ike_proposal *p, uint8_t t
 /* Format a chosen proposal back as a string for logs ("aes256gcm16-prfsha384-x25519"). */
 int proposal_format(const struct ike_proposal *p, char *out, size_t outlen);
 
+/*
+ * Flags for proposal_select_flags().  They only affect non-IKE (ESP) proposals; an IKE
+ * proposal always needs a KE group.
+ *  ACCEPT_NO_KE: CREATE_CHILD_SA — a peer proposal without a KE transform (or offering
+ *    KE NONE, RFC 7296 3.3.3) is acceptable although ours lists groups (optional PFS).
+ *  SKIP_KE: IKE_AUTH — the Child SA's keys come from the IKE SA (RFC 7296 2.17), so KE
+ *    transforms on both sides are ignored and the chosen proposal carries none.
+ * A chosen proposal may carry INTEG NONE (AEAD) or KE NONE (no PFS) when the peer
+ * offered them, because RFC 7296 2.7 wants exactly one transform of each type the
+ * peer's proposal included.  proposal_select() is proposal_select_flags() with 0.
+ */
+#define PROPOSAL_SEL_ACCEPT_NO_KE 0x1u
+#define PROPOSAL_SEL_SKIP_KE 0x2u
+
+int proposal_select_flags(const struct ike_proposal *ours, size_t n_ours,
+			  const struct ike_sa_proposals *peer, unsigned int flags,
+			  struct ike_proposal *chosen);
+
 #endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * struct gw: the daemon's context, and the only mutable state outside the stack.  Tests
+ * build one with gw_new() and a fake send hook and clock, without sockets or root.
+ */
+#ifndef IKEGW_GW_H
+#define IKEGW_GW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "ikegw/log.h"
+#include "ikegw/loop.h"
+
+struct config;
+struct loop;
+struct loop_clock;
+struct crypto_suite;
+struct sa_table;
+struct cookie;
+struct udp;
+struct cert_store;
+struct cert_own;
+struct pool;
+struct dataplane;
+struct ike_sa;
+
+struct gw_counters {
+	uint64_t handshakes_ok, handshakes_failed, auth_failures;
+	uint64_t init_requests, cookies_sent, retransmits_answered, bad_messages;
+};
+
+/* How an IKE message leaves: the real one sends over UDP, tests capture it. */
+typedef int gw_send_fn(void *arg, const struct sockaddr_storage *local,
+		       const struct sockaddr_storage *peer, bool natt, const uint8_t *msg,
+		       size_t len);
+
+struct gw {
+	struct config *cfg;
+	struct log log;
+	struct loop *loop;
+	struct crypto_suite *suite;
+	struct sa_table *sas;
+	struct cookie *cookie;
+	struct udp *udp;
+	struct cert_store *trust;
+	struct cert_own *own;
+	struct pool **pools; /* parallel to cfg->pools */
+	struct dataplane *dp;
+	uint8_t *certreq;     /* CERTREQ data: SHA-1 of each trusted CA's public key */
+	size_t certreq_len;
+	gw_send_fn *send;
+	void *send_arg;
+	time_t fixed_time;   /* certificate checks at this time when non-zero (tests) */
+	uint32_t next_sa_id;
+	uint32_t next_reqid;
+	size_t half_open_max;     /* new IKE_SA_INITs are dropped above this */
+	size_t cookie_threshold;  /* half-open SAs above which COOKIEs are required */
+	uint64_t started_ms;
+	struct loop_timer cookie_timer; /* rotates the cookie secret */
+	struct gw_counters ctr;
+};
+
+/* Everything but the sockets: config, crypto, trust, credentials, pools, SA table. */
+int gw_init(struct gw *gw, struct config *cfg, const struct loop_clock *clock, FILE *logf);
+/* Deletes every SA (sending Delete when say_goodbye) and frees what gw owns. */
+void gw_fini(struct gw *gw, bool say_goodbye);
+/* Open the UDP sockets and hook them to the loop and to ike_recv(). */
+int gw_listen(struct gw *gw);
+time_t gw_time(const struct gw *gw);
+
+/* Entry point for every IKE datagram (the non-ESP marker already stripped). */
+void ike_recv(struct gw *gw, const struct sockaddr_storage *local,
+	      const struct sockaddr_storage *peer, bool natt, const uint8_t *msg, size_t len);
+
+#endif

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Every IKE datagram enters here (ike_recv).  The table of what runs where:
+ *
+ *   exchange          SA state      handler
+ *   IKE_SA_INIT       (no SA)       ike_sa_init_recv      (retransmits: cached response)
+ *   IKE_AUTH          HALF_OPEN     ike_auth_recv
+ *   INFORMATIONAL     ESTABLISHED   informational_recv
+ *   CREATE_CHILD_SA   ESTABLISHED   refused: NO_ADDITIONAL_SAS (rekeying: SA lifecycle)
+ *   anything else                   dropped; before IKE_AUTH completed nothing but IKE_AUTH
+ *                                   is processed (strongSwan's CVE-2014-2338)
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ikegw/config.h"
+#include "ikegw/exchange.h"
+#include "ikegw/gw.h"
+#include "ikegw/ike_sa.h"
+#include "ikegw/ikev2.h"
+#include "ikegw/rules.h"
+#include "ikegw/sk.h"
+#include "ikegw/udp.h"
+
+int exchange_send_path(struct gw *gw, const struct ike_path *path, const uint8_t *msg,
+		       size_t len)
+{
+	return gw->send(gw->send_arg, &path->local, &path->peer, path->natt, msg, len);
+}
+
+int exchange_send(struct ike_sa *sa, const uint8_t *msg, size_t len)
+{
+	struct ike_path p = { .local = sa->local, .peer = sa->peer, .natt = sa->natt };
+
+	return exchange_send_path(sa->gw, &p, msg, len);
+}
+
+/* RFC 7296 3.14: the header, an SK payload whose Next Payload is the first inner type. */
+static int build_encrypted(struct ike_sa *sa, uint8_t exchange, uint32_t msg_id, uint8_t flags,
+			   const uint8_t *inner, size_t inner_len, uint8_t first, struct wbuf *w)
+{
+	struct ike_hdr h = {
+		.spi_i = sa->ent.spi_remote, .spi_r = sa->ent.spi_local,
+		.exchange = exchange, .flags = flags, .msg_id = msg_id,
+	};
+	struct codec_enc e;
+	size_t sk_off;
+
+	codec_enc_begin(&e, w, &h);
+	codec_enc_open(&e, IKEV2_PL_SK, false);
+	sk_off = e.pl_off;
+	wbuf_put_u8_at(w, sk_off, first);
+	if (!wbuf_ok(w))
+		return -EMSGSIZE;
+	return sk_protect(sa->gw->suite, &sa->keys->r, sa->tx_iv++, inner, inner_len, w, sk_off);
+}
+
+int exchange_respond(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
+		     size_t inner_len, uint8_t first)
+{
+	uint8_t *out = malloc(IKE_MSG_MAX);
+	struct wbuf w;
+	int rc;
+
+	if (!out)
+		return -ENOMEM;
+	wbuf_init(&w, out, IKE_MSG_MAX);
+	rc = build_encrypted(sa, exchange, sa->rx_msgid, IKEV2_FLAG_RESPONSE, inner, inner_len,
+			     first, &w);
+	if (rc != 0) {
+		free(out);
+		return rc;
+	}
+	/* RFC 7296 2.1: keep the response until the next request; retransmits get it again. */
+	free(sa->resp);
+	sa->resp = realloc(out, wbuf_len(&w)) ?: out;
+	sa->resp_len = wbuf_len(&w);
+	sa->rx_msgid++;
+	return exchange_send(sa, sa->resp, sa->resp_len);
+}
+
+int exchange_respond_notify(struct ike_sa *sa, uint8_t exchange, uint16_t type,
+			    const uint8_t *data, size_t len)
+{
+	uint8_t buf[512];
+	struct wbuf w;
+	struct codec_enc e;
+	uint8_t first;
+
+	wbuf_init(&w, buf, sizeof(buf));
+	codec_enc_begin_chain(&e, &w);
+	codec_enc_notify(&e, 0, NULL, 0, type, data, len);
+	if (codec_enc_end_chain(&e, &first) != 0)
+		return -EMSGSIZE;
+	return exchange_respond(sa, exchange, buf, wbuf_len(&w), first);
+}
+
+void ike_sa_delete(struct ike_sa *sa, const char *why)
+{
+	if (sa->state != IKE_SA_DELETED)
+		log_info(&sa->gw->log, sa->tag, "IKE SA deleted: %s", why);
+	sa->state = IKE_SA_DELETED;
+}
+
+/* Decrypt and decode the inner chain; false means "drop silently" (RFC 7296 2.21.2). */
+static bool unwrap(struct ike_sa *sa, const uint8_t *pkt, size_t len, struct ike_msg *m,
+		   uint8_t *plain, size_t plain_cap)
+{
+	struct codec_err err;
+	size_t plain_len;
+	int rc;
+
+	if (codec_decode_msg(pkt, len, m, &err) != 0) {
+		log_debug(&sa->gw->log, sa->tag, "dropped malformed message: %s", err.reason);
+		return false;
+	}
+	if (m->enc.type != IKEV2_PL_SK) {
+		log_debug(&sa->gw->log, sa->tag, "dropped message without SK payload%s",
+			  m->enc.type == IKEV2_PL_SKF ? " (IKE fragments not yet reassembled)" : "");
+		return false;
+	}
+	rc = sk_unprotect(sa->gw->suite, &sa->keys->i, pkt, len, m->enc.hdr_off, plain, plain_cap,
+			  &plain_len);
+	if (rc != 0) {
+		log_debug(&sa->gw->log, sa->tag, "dropped message that failed integrity (%d)", rc);
+		return false;
+	}
+	if (codec_decode_chain(m->enc.inner_next, plain, plain_len, m, &err) != 0 ||
+	    rules_check(m, &err) != 0) {
+		/* Authenticated but malformed: RFC 7296 2.21.2 answers INVALID_SYNTAX. */
+		log_info(&sa->gw->log, sa->tag, "malformed request: %s", err.reason);
+		exchange_respond_notify(sa, m->hdr.exchange, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		return false;
+	}
+	return true;
+}
+
+static void dispatch(struct ike_sa *sa, const struct ike_msg *m)
+{
+	uint8_t x = m->hdr.exchange;
+
+	if (sa->state == IKE_SA_HALF_OPEN) {
+		if (x == IKEV2_EXCH_IKE_AUTH)
+			ike_auth_recv(sa, m);
+		else
+			log_info(&sa->gw->log, sa->tag, "exchange %u before IKE_AUTH ignored", x);
+		return;
+	}
+	switch (x) {
+	case IKEV2_EXCH_INFORMATIONAL:
+		informational_recv(sa, m);
+		break;
+	case IKEV2_EXCH_CREATE_CHILD_SA:
+		exchange_respond_notify(sa, x, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
+		break;
+	default:
+		log_debug(&sa->gw->log, sa->tag, "exchange %u not handled after IKE_AUTH", x);
+		break;
+	}
+}
+
+static void recv_on_sa(struct ike_sa *sa, const struct ike_path *path, const struct ike_hdr *h,
+		       const uint8_t *pkt, size_t len)
+{
+	struct ike_msg *m;
+	uint8_t *plain;
+
+	if (h->msg_id + 1 == sa->rx_msgid && sa->resp) {
+		sa->gw->ctr.retransmits_answered++;
+		exchange_send(sa, sa->resp, sa->resp_len);
+		return;
+	}
+	if (h->msg_id != sa->rx_msgid) {
+		log_debug(&sa->gw->log, sa->tag, "dropped request with message ID %u (want %u)",
+			  h->msg_id, sa->rx_msgid);
+		return;
+	}
+	m = malloc(sizeof(*m));
+	plain = malloc(len);
+	if (m && plain && unwrap(sa, pkt, len, m, plain, len)) {
+		/* RFC 7296 2.23: an authenticated message tells us the peer's current path. */
+		sa->local = path->local;
+		sa->peer = path->peer;
+		sa->natt = path->natt;
+		dispatch(sa, m);
+	}
+	free(plain);
+	free(m);
+}
+
+void ike_recv(struct gw *gw, const struct sockaddr_storage *local,
+	      const struct sockaddr_storage *peer, bool natt, const uint8_t *pkt, size_t len)
+{
+	struct ike_path path = { .local = *local, .peer = *peer, .natt = natt };
+	struct codec_err err;
+	struct ike_hdr h;
+	struct ike_sa *sa;
+
+	if (codec_decode_hdr(pkt, len, &h, &err) != 0) {
+		gw->ctr.bad_messages++;
+		log_debug(&gw->log, NULL, "dropped datagram: %s", err.reason);
+		return;
+	}
+	/* We are the responder of every SA: only requests from original initiators. */
+	if ((h.flags & IKEV2_FLAG_RESPONSE) || !(h.flags & IKEV2_FLAG_INITIATOR))
+		return;
+	if (h.exchange == IKEV2_EXCH_IKE_SA_INIT && h.spi_r == 0) {
+		ike_sa_init_recv(gw, &path, pkt, len);
+		return;
+	}
+	sa = ike_sa_from_entry(sa_table_find(gw->sas, h.spi_r));
+	if (!sa || sa->ent.spi_remote != h.spi_i || sa->state == IKE_SA_DELETED || !sa->keys) {
+		log_debug(&gw->log, NULL, "dropped message for unknown IKE SA");
+		return;
+	}
+	recv_on_sa(sa, &path, &h, pkt, len);
+	if (sa->state == IKE_SA_DELETED)
+		ike_sa_free(sa);
+}
+
+/* Fire-and-forget Delete of the whole IKE SA (shutdown); RFC 7296 1.4.1. */
+int exchange_send_delete(struct ike_sa *sa)
+{
+	uint8_t inner[16], out[256];
+	struct codec_enc e;
+	struct wbuf wi, w;
+	uint8_t first;
+	int rc;
+
+	if (!sa->keys || sa->state != IKE_SA_ESTABLISHED)
+		return -ENOTCONN;
+	wbuf_init(&wi, inner, sizeof(inner));
+	codec_enc_begin_chain(&e, &wi);
+	codec_enc_delete(&e, IKEV2_PROTO_IKE, 0, 0, NULL);
+	if (codec_enc_end_chain(&e, &first) != 0)
+		return -EMSGSIZE;
+	wbuf_init(&w, out, sizeof(out));
+	rc = build_encrypted(sa, IKEV2_EXCH_INFORMATIONAL, sa->tx_msgid++, 0, inner,
+			     wbuf_len(&wi), first, &w);
+	return rc ? rc : exchange_send(sa, out, wbuf_len(&w));
+}
