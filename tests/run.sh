@@ -19,7 +19,7 @@ passed=0 failed=0 skipped=0
 failures=()
 
 run_unit() {
-	local bin out rc p f
+	local bin out rc p f s
 	for bin in "$IKEGW_BUILD"/tests/test_*; do
 		[ -x "$bin" ] || continue
 		out=$(CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$bin" 2>&1)
@@ -27,12 +27,13 @@ run_unit() {
 		printf '%s\n' "$out"
 		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
 		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
-		p=${p:-0} f=${f:-0}
+		s=$(printf '%s\n' "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | tail -1)
+		p=${p:-0} f=${f:-0} s=${s:-0}
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 			f=1
 			echo "FAIL: ${bin##*/} exited with status $rc"
 		fi
-		passed=$((passed + p)) failed=$((failed + f))
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 		[ "$f" -gt 0 ] && failures+=("${bin##*/}")
 	done
 }

@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ikegw/codec.h"
+#include "ikegw/rules.h"
+
 #include "ikegw/buf.h"
 #include "ikegw/ikev2.h"
 #include "ikegw/sk.h"
@@ -74,6 +77,22 @@ static size_t fuzz_seal(const struct sk_dir_keys *k, int skf, size_t off, const 
 	return rc == 0 ? wbuf_len(&w) : 0;
 }
 
+/*
+ * Decrypted bytes go on into the codec, as in the daemon: the first octet picks the
+ * first inner payload type, the rest is the inner chain, then the exchange rules.
+ */
+static void fuzz_decode_inner(const uint8_t *plain, size_t len)
+{
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	struct codec_err err;
+
+	if (!m)
+		abort();
+	if (len > 0 && codec_decode_chain(plain[0], plain + 1, len - 1, m, &err) == 0)
+		(void)rules_check(m, &err);
+	free(m);
+}
+
 static void fuzz_round_trip(const struct sk_dir_keys *k, int skf, size_t off,
 			    const uint8_t *inner, size_t inner_len)
 {
@@ -91,6 +110,7 @@ static void fuzz_round_trip(const struct sk_dir_keys *k, int skf, size_t off,
 	if (fuzz_open(k, skf, msg, n, off, plain, cap, &pl) != 0 || pl != inner_len ||
 	    (pl && memcmp(plain, inner, pl) != 0))
 		abort();
+	fuzz_decode_inner(plain, pl);
 	/* every octet is authenticated (AAD, IV via the nonce, ciphertext, ICV/tag) */
 	msg[inner_len % n] ^= 0x01;
 	if (fuzz_open(k, skf, msg, n, off, plain, cap, &pl) == 0)
@@ -121,13 +141,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!plain)
 		abort();
 	if (fuzz_open(&k, skf, data + 1, size - 1, off, plain, size, &plain_len) == 0) {
-		/*
-		 * Decrypted inner payloads: plain[0 .. plain_len).  This is where the codec's
-		 * payload-chain decoder will be called once it exists, so the fuzzer follows
-		 * decrypted bytes into it.
-		 */
 		if (plain_len > size)
 			abort();
+		fuzz_decode_inner(plain, plain_len);
 	}
 	free(plain);
 	return 0;
