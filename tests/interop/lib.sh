@@ -89,6 +89,28 @@ it_pki() {
 	unset STRONGSWAN_CONF
 }
 
+# it_pki_client DIR NAME ID: one more client certificate from DIR's CA.
+it_pki_client() {
+	local d=$1 n=$2 id=$3 type=ecdsa size=256
+	local STRONGSWAN_CONF=$IT_DIR/pki.conf
+	export STRONGSWAN_CONF
+	grep -q 'RSA' "$d/ca.key" 2>/dev/null && { type=rsa; size=2048; }
+	pki --gen --type "$type" --size "$size" --outform pem >"$d/$n.key"
+	pki --pub --in "$d/$n.key" --type "$type" | pki --issue --lifetime 1825 \
+		--cacert "$d/ca.crt" --cakey "$d/ca.key" --dn "C=CH, O=ikegw test, CN=$id" \
+		--san "$id" --flag clientAuth --outform pem >"$d/$n.crt"
+	unset STRONGSWAN_CONF
+}
+
+# it_pki_revoke DIR NAME: DIR/ca.crl revoking DIR/NAME.crt.
+it_pki_revoke() {
+	local STRONGSWAN_CONF=$IT_DIR/pki.conf
+	export STRONGSWAN_CONF
+	pki --signcrl --cacert "$1/ca.crt" --cakey "$1/ca.key" --lifetime 30 \
+		--reason key-compromise --cert "$1/$2.crt" --outform pem >"$1/ca.crl"
+	unset STRONGSWAN_CONF
+}
+
 # it_charon_conf DIR [LOGLEVEL]: a private strongswan.conf for one charon instance.
 it_charon_conf() {
 	local d=$1 lvl=${2:-1}

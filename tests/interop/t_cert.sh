@@ -178,6 +178,19 @@ client_run rsa-split
 expect_up cert-rsa-split-tunnel rsa-split 10.10.0.0/24
 gw_stop
 
+# A revoked client certificate, with trust.crl configured; a good one still gets in.
+it_pki_client "$D/pki-ecdsa" revoked revoked@example.test
+it_pki_revoke "$D/pki-ecdsa" revoked
+gw_start ecdsa 0.0.0.0/0 "crl: [$D/pki-ecdsa/ca.crl]" ||
+	{ it_fail cert-gateway-start "ikegwd did not start with a CRL"; exit 1; }
+client_conf revoked "$D/pki-ecdsa" revoked revoked@example.test 0.0.0.0/0
+client_run revoked
+expect_refused cert-revoked revoked "certificate revoked"
+client_conf crl-good "$D/pki-ecdsa" client client@example.test 0.0.0.0/0
+client_run crl-good
+expect_up cert-crl-not-revoked crl-good 0.0.0.0/0
+gw_stop
+
 if [ "$IT_FAILED" != 0 ]; then
 	echo "--- ikegwd log"; tail -40 "$D/gw/ikegwd.log"
 fi
