@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "ikegw/jobs.h"
 #include "ikegw/log.h"
 #include "ikegw/loop.h"
 
@@ -50,6 +51,7 @@ struct gw {
 	struct cert_own *own;
 	struct pool **pools; /* parallel to cfg->pools */
 	struct dataplane *dp;
+	struct jobs jobs;     /* expensive crypto (inline today) */
 	uint8_t *certreq;     /* CERTREQ data: SHA-1 of each trusted CA's public key */
 	size_t certreq_len;
 	gw_send_fn *send;

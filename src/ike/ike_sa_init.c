@@ -14,6 +14,7 @@
 #include "ikegw/gw.h"
 #include "ikegw/ike_sa.h"
 #include "ikegw/ikev2.h"
+#include "ikegw/jobs.h"
 #include "ikegw/ke.h"
 #include "ikegw/keymat.h"
 #include "ikegw/rules.h"
@@ -236,46 +237,87 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
 }
 
 /* Everything after the checks: the new half-open SA and our answer. */
+/* The key exchange of a new SA, run as a job (RFC 7296 2.14: g^ir and every key). */
+struct ke_job {
+	struct job job;
+	struct ike_sa *sa;
+	struct ike_path path;
+	struct ike_hdr req;
+	struct ike_proposal chosen;
+	struct ike_pl_ke peer;
+	uint8_t peer_ke[SUITE_MAX_KE_PUB];
+	uint8_t pub[SUITE_MAX_KE_PUB];
+	size_t pub_len;
+};
+
+static void ke_job_run(struct job *job)
+{
+	struct ke_job *k = container_of(job, struct ke_job, job);
+
+	job->rc = derive_keys(k->sa, &k->peer, k->pub, sizeof(k->pub), &k->pub_len);
+}
+
+static void ke_job_done(struct job *job)
+{
+	struct ke_job *k = container_of(job, struct ke_job, job);
+	struct ike_sa *sa = k->sa;
+	struct gw *gw = sa->gw;
+	uint8_t out[4096];
+	struct wbuf w;
+
+	wbuf_init(&w, out, sizeof(out));
+	if (job->rc != 0) {
+		log_info(&gw->log, sa->tag, "key exchange with the peer's KE value failed");
+		respond_plain_notify(gw, &k->path, &k->req, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		ike_sa_free(sa);
+	} else if (build_response(sa, &k->chosen, k->pub, k->pub_len, &w) != 0 ||
+		   !(sa->msg2 = dup_bytes(out, wbuf_len(&w)))) {
+		ike_sa_free(sa);
+	} else {
+		sa->msg2_len = wbuf_len(&w);
+		sa->rx_msgid = 1;
+		loop_timer_init(&sa->half_open_timer, half_open_expired, sa);
+		loop_timer_arm_in(gw->loop, &sa->half_open_timer,
+				  gw->cfg->timeouts.half_open * 1000ull);
+		log_debug(&gw->log, sa->tag, "IKE_SA_INIT answered");
+		exchange_send(sa, sa->msg2, sa->msg2_len);
+	}
+	OPENSSL_cleanse(k, sizeof(*k));
+	free(k);
+}
+
+/* Everything after the checks: the new half-open SA, then the key exchange job. */
 static void respond_new_sa(struct gw *gw, const struct ike_path *path, const struct ike_msg *m,
 			   const struct ike_proposal *chosen, const struct ike_pl_ke *ke,
 			   const struct codec_view *ni)
 {
-	struct ike_sa *sa = ike_sa_new(gw, &path->local, &path->peer, m->hdr.spi_i);
-	uint8_t pub[SUITE_MAX_KE_PUB], out[4096];
-	size_t pub_len = 0;
-	struct wbuf w;
+	struct ike_sa *sa;
+	struct ke_job *k;
 
-	if (!sa)
+	if (ke->data.len > SUITE_MAX_KE_PUB || !(k = calloc(1, sizeof(*k))))
 		return;
+	sa = ike_sa_new(gw, &path->local, &path->peer, m->hdr.spi_i);
+	if (!sa) {
+		free(k);
+		return;
+	}
 	sa->natt = path->natt;
 	if (!take_proposal(sa, chosen) || RAND_bytes(sa->nr, sizeof(sa->nr)) != 1 ||
-	    !(sa->ni = dup_bytes(ni->p, ni->len))) {
+	    !(sa->ni = dup_bytes(ni->p, ni->len)) ||
+	    !(sa->msg1 = dup_bytes(m->raw.p, m->raw.len))) {
 		ike_sa_free(sa);
+		free(k);
 		return;
 	}
 	sa->ni_len = ni->len;
-	if (derive_keys(sa, ke, pub, sizeof(pub), &pub_len) != 0) {
-		log_info(&gw->log, sa->tag, "key exchange with the peer's KE value failed");
-		respond_plain_notify(gw, path, &m->hdr, IKEV2_N_INVALID_SYNTAX, NULL, 0);
-		ike_sa_free(sa);
-		return;
-	}
+	sa->msg1_len = m->raw.len;
 	detect_nat(sa, m);
 	remember_peer_notifies(sa, m);
-	wbuf_init(&w, out, sizeof(out));
-	if (build_response(sa, chosen, pub, pub_len, &w) != 0 ||
-	    !(sa->msg1 = dup_bytes(m->raw.p, m->raw.len)) ||
-	    !(sa->msg2 = dup_bytes(out, wbuf_len(&w)))) {
-		ike_sa_free(sa);
-		return;
-	}
-	sa->msg1_len = m->raw.len;
-	sa->msg2_len = wbuf_len(&w);
-	sa->rx_msgid = 1;
-	loop_timer_init(&sa->half_open_timer, half_open_expired, sa);
-	loop_timer_arm_in(gw->loop, &sa->half_open_timer, gw->cfg->timeouts.half_open * 1000ull);
-	log_debug(&gw->log, sa->tag, "IKE_SA_INIT answered");
-	exchange_send(sa, sa->msg2, sa->msg2_len);
+	*k = (struct ke_job){ .job = { .run = ke_job_run, .done = ke_job_done }, .sa = sa,
+			      .path = *path, .req = m->hdr, .chosen = *chosen };
+	memcpy(k->peer_ke, ke->data.p, ke->data.len);
+	k->peer = (struct ike_pl_ke){ ke->group, { k->peer_ke, ke->data.len } };
+	jobs_submit(&gw->jobs, &k->job);
 }
 
 static void process(struct gw *gw, const struct ike_path *path, const struct ike_msg *m)
