@@ -59,6 +59,7 @@ help:
 	@echo "test     deps + build + every test (unit and interop)"
 	@echo "check    the whole suite under AddressSanitizer + UBSan"
 	@echo "fuzz     build the libFuzzer targets and run each FUZZ_SECONDS (default 60)"
+	@echo "demo     a strongSwan client connects in network namespaces and pings through"
 	@echo "install  install binaries, unit, config and man pages (PREFIX, DESTDIR)"
 
 deps:
@@ -114,6 +115,10 @@ $(BUILD)/fuzz-obj/%.o: %.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@IKEGW_BUILD=$(CURDIR)/$(BUILD) bash tests/interop/demo.sh
 
 fuzz-build: $(FUZZ_BIN)
 

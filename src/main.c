@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* ikegwd: the IKEv2 remote-access gateway daemon (SPEC.md "Binaries and files"). */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <syslog.h>
 
 #include "ikegw/config.h"
+#include "ikegw/ctl.h"
 #include "ikegw/gw.h"
 #include "ikegw/loop.h"
 
@@ -63,6 +65,7 @@ static void on_hup(struct loop *loop, int signo, void *arg)
 
 static int run(struct config *cfg, const struct opts *o)
 {
+	struct ctl_server *ctl = NULL;
 	struct gw gw;
 	int rc;
 
@@ -71,8 +74,12 @@ static int run(struct config *cfg, const struct opts *o)
 	rc = gw_init(&gw, cfg, NULL, stderr);
 	if (rc == 0)
 		rc = gw_listen(&gw);
+	if (rc == 0 && !(ctl = ctl_server_new(&gw, cfg->gateway.control_socket,
+					      cfg->gateway.control_group, &rc)))
+		rc = rc ? rc : -EIO;
 	if (rc != 0) {
 		log_err(&gw.log, NULL, "cannot start: %s", strerror(-rc));
+		ctl_server_free(ctl);
 		gw_fini(&gw, false);
 		return 1;
 	}
@@ -82,6 +89,7 @@ static int run(struct config *cfg, const struct opts *o)
 	log_info(&gw.log, NULL, "ikegwd %s started, listening on UDP %u and %u", IKEGW_VERSION,
 		 cfg->gateway.port, cfg->gateway.natt_port);
 	loop_run(gw.loop);
+	ctl_server_free(ctl);
 	gw_fini(&gw, true);
 	return 0;
 }

@@ -160,3 +160,124 @@ it_swanctl() {
 	shift
 	STRONGSWAN_CONF=$d/strongswan.conf SWANCTL_DIR=$d/swanctl swanctl "$@"
 }
+
+# it_gw_config FILE PKIDIR ALLOW [TRUST_LINE] [PROFILE_AUTH]: the standard test gateway:
+# certificate from PKIDIR, pool 10.99.0.0/24 with DNS 10.0.0.53, one profile "staff"
+# (certificate auth unless PROFILE_AUTH) allowing ALLOW, control socket in $IT_DIR,
+# userspace dataplane on TUN $IT_PREFIX-tun.
+it_gw_config() {
+	cat >"$1" <<-EOF
+	gateway:
+	  id: vpn.example.test
+	  listen: [192.0.2.1]
+	  certificate: $2/gw.crt
+	  private_key: $2/gw.key
+	  control_socket: $IT_DIR/ikegw.sock
+	  dataplane: userspace
+	  tun_name: $IT_PREFIX-tun
+	  log_level: debug
+	trust:
+	  ca: [$2/ca.crt]
+	  ${4:-}
+	proposals:
+	  ike: [aes256gcm16-prfsha384-x25519, aes256-sha256-modp2048]
+	  esp: [aes256gcm16, aes256-sha256]
+	pools:
+	  - name: staff
+	    ipv4: 10.99.0.0/24
+	    dns: [10.0.0.53]
+	    dns_domains: [corp.example]
+	profiles:
+	  - name: staff
+	    auth: [${5:-certificate}]
+	    pool: staff
+	    allow: [$3]
+	EOF
+}
+
+# it_ctl ARGS...: ikegwctl against the test gateway.
+it_ctl() {
+	"$IT_BUILD/ikegwctl" -s "$IT_DIR/ikegw.sock" "$@"
+}
+
+# it_gw_start CONFIG: ikegwd in $IT_PREFIX-gw; its log is $IT_DIR/ikegwd.log (appended).
+it_gw_start() {
+	touch "$IT_DIR/ikegwd.log"
+	ip netns exec "$IT_PREFIX-gw" "$IT_BUILD/ikegwd" -c "$1" >>"$IT_DIR/ikegwd.log" 2>&1 &
+	IT_GW_PID=$!
+	IT_PIDS+=("$IT_GW_PID")
+	local before
+	before=$(grep -c started "$IT_DIR/ikegwd.log")
+	for _ in $(seq 1 50); do
+		[ "$(grep -c started "$IT_DIR/ikegwd.log")" -gt "$before" ] && return 0
+		kill -0 "$IT_GW_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -c started "$IT_DIR/ikegwd.log" >/dev/null
+	[ "$(grep -c started "$IT_DIR/ikegwd.log")" -gt "$before" ] && return 0
+	cat "$IT_DIR/ikegwd.log" >&2
+	return 1
+}
+
+# it_gw_stop NAME: SIGTERM must end ikegwd with status 0; a sanitizer report or a crash
+# is a failure of test NAME.
+it_gw_stop() {
+	local rc
+	kill "$IT_GW_PID" 2>/dev/null
+	wait "$IT_GW_PID" 2>/dev/null
+	rc=$?
+	if [ "$rc" != 0 ] || grep -qE 'Sanitizer|runtime error' "$IT_DIR/ikegwd.log"; then
+		it_fail "$1" "ikegwd exited with status $rc"
+		grep -A20 -E 'Sanitizer|runtime error' "$IT_DIR/ikegwd.log" | head -40
+	fi
+}
+
+# it_client_conf NAME PKIDIR CERT ID REMOTE_TS: a certificate client in $IT_DIR/cl-NAME.
+it_client_conf() {
+	local c=$IT_DIR/cl-$1
+	it_charon_conf "$c" 1
+	cp "$2/ca.crt" "$c/swanctl/x509ca/"
+	cp "$2/$3.crt" "$c/swanctl/x509/"
+	cp "$2/$3.key" "$c/swanctl/private/"
+	cat >"$c/swanctl/swanctl.conf" <<-EOF
+	connections {
+	  gw {
+	    version = 2
+	    remote_addrs = 192.0.2.1
+	    vips = 0.0.0.0
+	    local {
+	      auth = pubkey
+	      certs = $3.crt
+	      id = $4
+	    }
+	    remote {
+	      auth = pubkey
+	      id = vpn.example.test
+	    }
+	    children {
+	      gw {
+	        remote_ts = $5
+	      }
+	    }
+	  }
+	}
+	EOF
+}
+
+# it_client_up NAME: start the client's charon in $IT_PREFIX-cl and initiate; it stays up.
+# Afterwards $IT_DIR/cl-NAME/{sas.txt,resolv.up,initiate.log} tell what happened.
+it_client_up() {
+	local c=$IT_DIR/cl-$1
+	it_charon_start "$IT_PREFIX-cl" "$c" || return 1
+	IT_CL_PID=${IT_PIDS[-1]}
+	it_swanctl "$c" --load-all >/dev/null 2>&1
+	it_swanctl "$c" --initiate --child gw --timeout 10 >"$c/initiate.log" 2>&1
+	it_swanctl "$c" --list-sas >"$c/sas.txt" 2>&1
+	cp "$c/resolv.conf" "$c/resolv.up" 2>/dev/null # charon removes its DNS servers on exit
+	return 0
+}
+
+it_client_down() {
+	kill "$IT_CL_PID" 2>/dev/null
+	wait "$IT_CL_PID" 2>/dev/null
+}

@@ -1,0 +1,898 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The kernel XFRM backend: the one place ikegw talks NETLINK_XFRM.  Requests go over a
+ * blocking socket and wait for their ack (the kernel answers at once); expire and
+ * acquire events arrive on a second, non-blocking socket the event loop watches, so an
+ * event can never be mistaken for an ack.  Messages come from xfrm_msg.c.
+ *
+ * Per child we keep what deleting it needs (addresses, SPIs, selectors; no keys): the
+ * kernel holds the keys, and a peer move reads them back with GETSA.
+ */
+#define _GNU_SOURCE /* strerrorname_np */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/udp.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "ikegw/ikev2.h"
+#include "ikegw/log.h"
+#include "ikegw/loop.h"
+#include "ikegw/xfrm.h"
+
+#define XFRM_BUCKETS 256
+#define XFRM_RBUF 32768      /* dump batches can be up to 32 KiB */
+#define XFRM_EVBUF 8192     /* one event per datagram; expire/acquire are < 1 KiB */
+#define XFRM_EVENT_ROUNDS 64 /* events drained per readiness, then the loop moves on */
+
+/* A request socket with its receive buffer and the kernel's last error text. */
+struct xfrm_nl {
+	struct mnl_socket *nl;
+	uint32_t seq, portid;
+	char why[160];
+	uint8_t req[XFRM_MSG_BUFSIZE];
+	uint8_t rbuf[XFRM_RBUF];
+};
+
+struct xfrm_rec {
+	struct xfrm_rec *next;
+	struct dp_child c; /* keys wiped: addresses, SPIs, selectors only */
+};
+
+struct dp_xfrm {
+	struct dataplane dp; /* first: the ops get a struct dataplane * */
+	struct log *lg;
+	struct loop *loop;
+	struct xfrm_nl *req;
+	struct mnl_socket *ev;
+	struct xfrm_rec *buckets[XFRM_BUCKETS];
+	/* Apart from the request buffer: an expire callback may delete a child. */
+	uint8_t evbuf[XFRM_EVBUF];
+};
+
+typedef int xfrm_reply_fn(const struct nlmsghdr *nlh, void *arg);
+
+static const struct dataplane_ops xfrm_ops;
+
+/* --- request socket --- */
+
+static void xfrm_nl_free(struct xfrm_nl *n)
+{
+	if (n == NULL)
+		return;
+	if (n->nl != NULL)
+		mnl_socket_close(n->nl);
+	OPENSSL_cleanse(n->req, sizeof(n->req));
+	free(n);
+}
+
+static struct xfrm_nl *xfrm_nl_new(void)
+{
+	struct xfrm_nl *n = calloc(1, sizeof(*n));
+	int on = 1;
+
+	if (n == NULL)
+		return NULL;
+	n->nl = mnl_socket_open2(NETLINK_XFRM, SOCK_CLOEXEC);
+	if (n->nl == NULL || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = errno;
+
+		xfrm_nl_free(n);
+		errno = err;
+		return NULL;
+	}
+	/* Extended acks: the kernel's reason ("Requested type not found") for our logs. */
+	mnl_socket_setsockopt(n->nl, NETLINK_EXT_ACK, &on, sizeof(on));
+	n->portid = mnl_socket_get_portid(n->nl);
+	n->seq = (uint32_t)time(NULL);
+	return n;
+}
+
+/* One received batch; *done once the ack (or the end of a dump) for seq is seen. */
+static int xfrm_nl_batch(struct xfrm_nl *n, size_t got, uint32_t seq, xfrm_reply_fn *fn,
+			 void *arg, bool *done)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)n->rbuf;
+	int len = (int)got, rc = 0;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (!mnl_nlmsg_seq_ok(nlh, seq) || !mnl_nlmsg_portid_ok(nlh, n->portid))
+			continue;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			int err = xfrm_msg_parse_ack(nlh, n->why, sizeof(n->why));
+
+			*done = true;
+			return rc < 0 ? rc : err;
+		}
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			*done = true;
+			return rc;
+		}
+		if (fn != NULL && rc == 0)
+			rc = fn(nlh, arg);
+	}
+	return rc;
+}
+
+/* Send the request in n->req (then wipe it: it may hold keys) and wait for the answer. */
+static int xfrm_nl_talk(struct xfrm_nl *n, xfrm_reply_fn *fn, void *arg)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)n->req;
+	uint32_t seq = nlh->nlmsg_seq;
+	bool done = false;
+	ssize_t sent = mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len);
+	int rc = 0;
+
+	OPENSSL_cleanse(n->req, sizeof(n->req));
+	n->why[0] = '\0';
+	if (sent < 0)
+		return -errno;
+	while (!done) {
+		ssize_t got = mnl_socket_recvfrom(n->nl, n->rbuf, sizeof(n->rbuf));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		rc = xfrm_nl_batch(n, (size_t)got, seq, fn, arg, &done);
+		OPENSSL_cleanse(n->rbuf, (size_t)got); /* SA replies carry keys */
+	}
+	return rc;
+}
+
+static uint32_t xfrm_nl_seq(struct xfrm_nl *n)
+{
+	return ++n->seq;
+}
+
+/* The kernel's words if it gave any, else strerror. */
+static const char *xfrm_nl_why(const struct xfrm_nl *n, int rc)
+{
+	return n->why[0] != '\0' ? n->why : strerror(-rc);
+}
+
+/* --- the child table --- */
+
+static struct xfrm_rec **xfrm_rec_slot(struct dp_xfrm *x, uint32_t reqid)
+{
+	struct xfrm_rec **pp = &x->buckets[reqid % XFRM_BUCKETS];
+
+	while (*pp != NULL && (*pp)->c.reqid != reqid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int xfrm_rec_add(struct dp_xfrm *x, const struct dp_child *c)
+{
+	struct xfrm_rec **pp = xfrm_rec_slot(x, c->reqid);
+	struct xfrm_rec *r;
+
+	if (*pp != NULL)
+		return -EEXIST;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->c = *c;
+	dp_child_wipe(&r->c);
+	r->c.in.spi = c->in.spi;
+	r->c.out.spi = c->out.spi;
+	*pp = r;
+	return 0;
+}
+
+static void xfrm_rec_del(struct dp_xfrm *x, uint32_t reqid)
+{
+	struct xfrm_rec **pp = xfrm_rec_slot(x, reqid);
+	struct xfrm_rec *r = *pp;
+
+	if (r != NULL) {
+		*pp = r->next;
+		free(r);
+	}
+}
+
+static void xfrm_rec_clear(struct dp_xfrm *x)
+{
+	for (size_t i = 0; i < XFRM_BUCKETS; i++) {
+		while (x->buckets[i] != NULL) {
+			struct xfrm_rec *r = x->buckets[i];
+
+			x->buckets[i] = r->next;
+			free(r);
+		}
+	}
+}
+
+/* --- SAs --- */
+
+static int xfrm_sa_add_one(struct dp_xfrm *x, const struct dp_child *c, bool in)
+{
+	struct xfrm_sa_spec s = {
+		.sa = in ? &c->in : &c->out,
+		.src = in ? &c->peer : &c->local,
+		.dst = in ? &c->local : &c->peer,
+		.encap = c->encap,
+		.reqid = xfrm_reqid_tag(c->reqid),
+		.soft_s = c->soft_lifetime_s,
+		.hard_s = c->hard_lifetime_s,
+		.replay_window = c->replay_window,
+	};
+	struct xfrm_nl *n = x->req;
+	int rc = xfrm_msg_sa_add(n->req, sizeof(n->req), xfrm_nl_seq(n), &s);
+
+	if (rc == 0)
+		rc = xfrm_nl_talk(n, NULL, NULL);
+	else
+		OPENSSL_cleanse(n->req, sizeof(n->req));
+	if (rc < 0)
+		log_err(x->lg, NULL, "xfrm: add %s SA spi 0x%08x reqid %u: %s",
+			in ? "inbound" : "outbound", s.sa->spi, c->reqid, xfrm_nl_why(n, rc));
+	return rc;
+}
+
+static int xfrm_sa_del_one(struct dp_xfrm *x, const struct sockaddr_storage *dst, uint32_t spi)
+{
+	struct xfrm_nl *n = x->req;
+	int rc = xfrm_msg_sa_id(n->req, sizeof(n->req), xfrm_nl_seq(n), XFRM_MSG_DELSA, dst, spi);
+
+	if (rc == 0)
+		rc = xfrm_nl_talk(n, NULL, NULL);
+	if (rc < 0 && rc != -ESRCH && rc != -ENOENT)
+		log_warn(x->lg, NULL, "xfrm: delete SA spi 0x%08x: %s", spi, xfrm_nl_why(n, rc));
+	return rc == -ESRCH ? -ENOENT : rc;
+}
+
+/* --- policies: one set (out, in, fwd) per (VIP, subnet) pair of one family --- */
+
+static const uint8_t xfrm_dirs[] = { XFRM_POLICY_OUT, XFRM_POLICY_IN, XFRM_POLICY_FWD };
+#define XFRM_NDIRS (sizeof(xfrm_dirs) / sizeof(xfrm_dirs[0]))
+
+/* Policy k of a child (subnet k / 3, direction k % 3); false for a family mismatch. */
+static bool xfrm_pol_spec(const struct dp_child *c, size_t k, struct xfrm_pol_spec *p)
+{
+	const struct dp_prefix *net = &c->subnets[k / XFRM_NDIRS];
+	bool out = xfrm_dirs[k % XFRM_NDIRS] == XFRM_POLICY_OUT;
+
+	if (net->family != c->vip.family)
+		return false;
+	p->dir = xfrm_dirs[k % XFRM_NDIRS];
+	p->src = out ? net : &c->vip;
+	p->dst = out ? &c->vip : net;
+	p->tmpl_src = out ? &c->local : &c->peer;
+	p->tmpl_dst = out ? &c->peer : &c->local;
+	p->reqid = xfrm_reqid_tag(c->reqid);
+	return true;
+}
+
+static int xfrm_pol_send(struct dp_xfrm *x, const struct xfrm_pol_spec *p, int op)
+{
+	struct xfrm_nl *n = x->req;
+	int rc = op < 0 ? xfrm_msg_policy_del(n->req, sizeof(n->req), xfrm_nl_seq(n), p)
+			: xfrm_msg_policy_add(n->req, sizeof(n->req), xfrm_nl_seq(n), p, op > 0);
+
+	if (rc == 0)
+		rc = xfrm_nl_talk(n, NULL, NULL);
+	if (rc < 0 && !(op < 0 && rc == -ENOENT))
+		log_err(x->lg, NULL, "xfrm: %s policy dir %u: %s",
+			op < 0 ? "delete" : "install", p->dir, xfrm_nl_why(n, rc));
+	return rc;
+}
+
+static size_t xfrm_pol_count(const struct dp_child *c)
+{
+	return (size_t)c->n_subnets * XFRM_NDIRS;
+}
+
+static void xfrm_pol_del_upto(struct dp_xfrm *x, const struct dp_child *c, size_t upto)
+{
+	struct xfrm_pol_spec p;
+
+	for (size_t k = 0; k < upto; k++)
+		if (xfrm_pol_spec(c, k, &p))
+			xfrm_pol_send(x, &p, -1);
+}
+
+static struct dp_xfrm *xfrm_of(struct dataplane *dp)
+{
+	return dp != NULL && dp->ops == &xfrm_ops ? (struct dp_xfrm *)dp : NULL;
+}
+
+static int xfrm_child_check(const struct dp_child *c)
+{
+	if (c->reqid == 0 || c->reqid > XFRM_REQID_MAX || c->n_subnets > DP_MAX_SUBNETS)
+		return -EINVAL;
+	if (c->local.ss_family != c->peer.ss_family)
+		return -EINVAL;
+	return 0;
+}
+
+int xfrm_policies_add(struct dataplane *dp, const struct dp_child *c)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+	struct xfrm_pol_spec p;
+	int rc;
+
+	if (x == NULL)
+		return -EINVAL;
+	rc = xfrm_child_check(c);
+	for (size_t k = 0; rc == 0 && k < xfrm_pol_count(c); k++) {
+		if (xfrm_pol_spec(c, k, &p))
+			rc = xfrm_pol_send(x, &p, 0);
+		if (rc < 0)
+			xfrm_pol_del_upto(x, c, k);
+	}
+	return rc;
+}
+
+int xfrm_policies_del(struct dataplane *dp, const struct dp_child *c)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+	struct xfrm_pol_spec p;
+	int first = 0;
+
+	if (x == NULL || c->n_subnets > DP_MAX_SUBNETS)
+		return -EINVAL;
+	for (size_t k = 0; k < xfrm_pol_count(c); k++) {
+		int rc = xfrm_pol_spec(c, k, &p) ? xfrm_pol_send(x, &p, -1) : 0;
+
+		if (rc < 0 && rc != -ENOENT && first == 0)
+			first = rc;
+	}
+	return first;
+}
+
+/* --- ops --- */
+
+static int xfrm_child_add(struct dataplane *dp, const struct dp_child *c)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+	int rc = xfrm_child_check(c);
+
+	if (rc == 0 && *xfrm_rec_slot(x, c->reqid) != NULL)
+		rc = -EEXIST;
+	if (rc < 0)
+		return rc;
+	rc = xfrm_sa_add_one(x, c, true);
+	if (rc == 0) {
+		rc = xfrm_sa_add_one(x, c, false);
+		if (rc < 0)
+			xfrm_sa_del_one(x, &c->local, c->in.spi);
+	}
+	if (rc < 0)
+		return rc;
+	rc = xfrm_policies_add(dp, c);
+	if (rc == 0) {
+		rc = xfrm_rec_add(x, c);
+		if (rc < 0)
+			xfrm_policies_del(dp, c);
+	}
+	if (rc < 0) {
+		xfrm_sa_del_one(x, &c->local, c->in.spi);
+		xfrm_sa_del_one(x, &c->peer, c->out.spi);
+	}
+	return rc;
+}
+
+static int xfrm_child_del(struct dataplane *dp, uint32_t reqid)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+	struct xfrm_rec *r = *xfrm_rec_slot(x, reqid);
+	int rc, rc2, rc3;
+
+	if (r == NULL)
+		return -ENOENT;
+	rc = xfrm_policies_del(dp, &r->c);
+	rc2 = xfrm_sa_del_one(x, &r->c.local, r->c.in.spi);
+	rc3 = xfrm_sa_del_one(x, &r->c.peer, r->c.out.spi);
+	xfrm_rec_del(x, reqid);
+	if (rc == 0 && rc2 != -ENOENT)
+		rc = rc2;
+	if (rc == 0 && rc3 != -ENOENT)
+		rc = rc3;
+	return rc;
+}
+
+static int xfrm_sa_stats_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return xfrm_msg_parse_sa(nlh, arg);
+}
+
+static int xfrm_sa_get(struct dp_xfrm *x, const struct sockaddr_storage *dst, uint32_t spi,
+		       struct xfrm_sa_stats *st)
+{
+	struct xfrm_nl *n = x->req;
+	int rc = xfrm_msg_sa_id(n->req, sizeof(n->req), xfrm_nl_seq(n), XFRM_MSG_GETSA, dst, spi);
+
+	memset(st, 0, sizeof(*st));
+	return rc == 0 ? xfrm_nl_talk(n, xfrm_sa_stats_cb, st) : rc;
+}
+
+static uint64_t xfrm_now_ms(const struct dp_xfrm *x)
+{
+	struct timespec ts;
+
+	if (x->loop != NULL)
+		return loop_now(x->loop);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The kernel's XFRMA_LASTUSED is wall-clock seconds; the loop's clock is not. */
+static uint64_t xfrm_last_use_ms(const struct dp_xfrm *x, uint64_t last_s)
+{
+	uint64_t now_s = (uint64_t)time(NULL), now_ms = xfrm_now_ms(x), age_ms;
+
+	if (last_s == 0)
+		return 0;
+	age_ms = last_s < now_s ? (now_s - last_s) * 1000 : 0;
+	return age_ms < now_ms ? now_ms - age_ms : 1;
+}
+
+static int xfrm_counters(struct dataplane *dp, uint32_t reqid, struct dp_counters *out)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+	struct xfrm_rec *r = *xfrm_rec_slot(x, reqid);
+	struct xfrm_sa_stats in, o;
+	int rc;
+
+	if (r == NULL)
+		return -ENOENT;
+	rc = xfrm_sa_get(x, &r->c.local, r->c.in.spi, &in);
+	if (rc == 0)
+		rc = xfrm_sa_get(x, &r->c.peer, r->c.out.spi, &o);
+	if (rc < 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->bytes_in = in.bytes;
+	out->packets_in = in.packets;
+	out->bytes_out = o.bytes;
+	out->packets_out = o.packets;
+	out->replay_drops = in.replay_drops;
+	out->auth_drops = in.auth_drops;
+	out->last_use_ms = xfrm_last_use_ms(x, in.last_used_s > o.last_used_s ?
+					    in.last_used_s : o.last_used_s);
+	return 0;
+}
+
+/* --- peer moves: re-install both SAs at the new address, keys and counters kept --- */
+
+struct xfrm_snap {
+	uint8_t msg[XFRM_MSG_BUFSIZE];
+	bool got;
+};
+
+static int xfrm_snap_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct xfrm_snap *s = arg;
+
+	if (nlh->nlmsg_type != XFRM_MSG_NEWSA || nlh->nlmsg_len > sizeof(s->msg))
+		return -EBADMSG;
+	memcpy(s->msg, nlh, nlh->nlmsg_len);
+	s->got = true;
+	return 0;
+}
+
+static int xfrm_sa_snap(struct dp_xfrm *x, const struct sockaddr_storage *dst, uint32_t spi,
+			struct xfrm_snap *s)
+{
+	struct xfrm_nl *n = x->req;
+	int rc = xfrm_msg_sa_id(n->req, sizeof(n->req), xfrm_nl_seq(n), XFRM_MSG_GETSA, dst, spi);
+
+	s->got = false;
+	if (rc == 0)
+		rc = xfrm_nl_talk(n, xfrm_snap_cb, s);
+	return rc == 0 && !s->got ? -ENOENT : rc;
+}
+
+static int xfrm_sa_resend(struct dp_xfrm *x, const struct xfrm_snap *s, uint16_t type,
+			  const struct sockaddr_storage *src, const struct sockaddr_storage *dst,
+			  bool encap)
+{
+	struct xfrm_nl *n = x->req;
+	int rc = xfrm_msg_sa_move(n->req, sizeof(n->req), xfrm_nl_seq(n), type,
+				  (const struct nlmsghdr *)s->msg, src, dst, encap);
+
+	if (rc == 0)
+		return xfrm_nl_talk(n, NULL, NULL);
+	OPENSSL_cleanse(n->req, sizeof(n->req));
+	return rc;
+}
+
+static bool xfrm_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	xfrm_address_t aa, bb;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	memset(&aa, 0, sizeof(aa));
+	memset(&bb, 0, sizeof(bb));
+	if (a->ss_family == AF_INET) {
+		memcpy(&aa, &((const struct sockaddr_in *)a)->sin_addr, 4);
+		memcpy(&bb, &((const struct sockaddr_in *)b)->sin_addr, 4);
+	} else {
+		memcpy(&aa, &((const struct sockaddr_in6 *)a)->sin6_addr, 16);
+		memcpy(&bb, &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	}
+	return memcmp(&aa, &bb, sizeof(aa)) == 0;
+}
+
+/*
+ * Same address, new port (NAT rebinding): UPDSA rewrites the encap ports in place.
+ * New address: the SA's id changes with it (out) or its source must (in, which the
+ * policy template checks), so delete and add; the outbound SA is added first so no
+ * packet leaves unprotected.
+ */
+static int xfrm_sa_repoint(struct dp_xfrm *x, struct xfrm_rec *r,
+			   const struct sockaddr_storage *peer, struct xfrm_snap *s)
+{
+	const struct dp_child *c = &r->c;
+	bool same = xfrm_same_host(&c->peer, peer);
+	int rc = xfrm_sa_snap(x, &c->peer, c->out.spi, s);
+
+	if (rc == 0 && same)
+		rc = xfrm_sa_resend(x, s, XFRM_MSG_UPDSA, &c->local, peer, c->encap);
+	else if (rc == 0) {
+		rc = xfrm_sa_resend(x, s, XFRM_MSG_NEWSA, &c->local, peer, c->encap);
+		if (rc == 0)
+			xfrm_sa_del_one(x, &c->peer, c->out.spi);
+	}
+	if (rc == 0)
+		rc = xfrm_sa_snap(x, &c->local, c->in.spi, s);
+	if (rc == 0 && !same)
+		xfrm_sa_del_one(x, &c->local, c->in.spi);
+	if (rc == 0)
+		rc = xfrm_sa_resend(x, s, same ? XFRM_MSG_UPDSA : XFRM_MSG_NEWSA, peer,
+				    &c->local, c->encap);
+	return rc;
+}
+
+static int xfrm_child_update_peer(struct dataplane *dp, uint32_t reqid,
+				  const struct sockaddr_storage *peer)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+	struct xfrm_rec *r = *xfrm_rec_slot(x, reqid);
+	struct xfrm_snap *s;
+	struct xfrm_pol_spec p;
+	int rc;
+
+	if (r == NULL)
+		return -ENOENT;
+	if (peer->ss_family != r->c.local.ss_family)
+		return -EAFNOSUPPORT;
+	s = malloc(sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	rc = xfrm_sa_repoint(x, r, peer, s);
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
+	if (rc < 0)
+		return rc;
+	r->c.peer = *peer;
+	for (size_t k = 0; rc == 0 && k < xfrm_pol_count(&r->c); k++)
+		if (xfrm_pol_spec(&r->c, k, &p))
+			rc = xfrm_pol_send(x, &p, 1);
+	return rc;
+}
+
+/* --- flush: everything in our reqid range, ours from this run or a previous one --- */
+
+struct xfrm_owned {
+	size_t n, cap;
+	struct xfrm_usersa_id *sas;
+	struct xfrm_userpolicy_id *pols;
+};
+
+static int xfrm_owned_grow(struct xfrm_owned *o, size_t elem, void **arr)
+{
+	void *p;
+
+	if (o->n < o->cap)
+		return 0;
+	p = realloc(*arr, (o->cap ? o->cap * 2 : 64) * elem);
+	if (p == NULL)
+		return -ENOMEM;
+	*arr = p;
+	o->cap = o->cap ? o->cap * 2 : 64;
+	return 0;
+}
+
+static int xfrm_owned_sa_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct xfrm_owned *o = arg;
+	struct xfrm_sa_stats st;
+
+	if (xfrm_msg_parse_sa(nlh, &st) < 0 || !xfrm_reqid_owned(st.reqid))
+		return 0;
+	if (xfrm_owned_grow(o, sizeof(*o->sas), (void **)&o->sas) < 0)
+		return -ENOMEM;
+	o->sas[o->n++] = st.id;
+	return 0;
+}
+
+static int xfrm_owned_pol_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct xfrm_owned *o = arg;
+	struct xfrm_userpolicy_id id;
+	uint32_t reqid;
+
+	if (xfrm_msg_parse_policy(nlh, &id, &reqid) < 0 || !xfrm_reqid_owned(reqid))
+		return 0;
+	if (xfrm_owned_grow(o, sizeof(*o->pols), (void **)&o->pols) < 0)
+		return -ENOMEM;
+	o->pols[o->n++] = id;
+	return 0;
+}
+
+static int xfrm_flush_sas(struct xfrm_nl *n, size_t *count)
+{
+	struct xfrm_owned o = { 0 };
+	int rc = xfrm_msg_dump(n->req, sizeof(n->req), xfrm_nl_seq(n), XFRM_MSG_GETSA);
+
+	if (rc == 0)
+		rc = xfrm_nl_talk(n, xfrm_owned_sa_cb, &o);
+	for (size_t i = 0; rc == 0 && i < o.n; i++) {
+		rc = xfrm_msg_sa_del_id(n->req, sizeof(n->req), xfrm_nl_seq(n), &o.sas[i]);
+		if (rc == 0)
+			rc = xfrm_nl_talk(n, NULL, NULL);
+		if (rc == -ESRCH || rc == -ENOENT) /* expired meanwhile */
+			rc = 0;
+	}
+	*count = o.n;
+	free(o.sas);
+	return rc;
+}
+
+static int xfrm_flush_policies(struct xfrm_nl *n, size_t *count)
+{
+	struct xfrm_owned o = { 0 };
+	int rc = xfrm_msg_dump(n->req, sizeof(n->req), xfrm_nl_seq(n), XFRM_MSG_GETPOLICY);
+
+	if (rc == 0)
+		rc = xfrm_nl_talk(n, xfrm_owned_pol_cb, &o);
+	for (size_t i = 0; rc == 0 && i < o.n; i++) {
+		rc = xfrm_msg_policy_del_index(n->req, sizeof(n->req), xfrm_nl_seq(n),
+					       o.pols[i].index, o.pols[i].dir);
+		if (rc == 0)
+			rc = xfrm_nl_talk(n, NULL, NULL);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	*count = o.n;
+	free(o.pols);
+	return rc;
+}
+
+static int xfrm_flush(struct dataplane *dp)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+	size_t npol = 0, nsa = 0;
+	int rc = xfrm_flush_policies(x->req, &npol);
+
+	if (rc == 0)
+		rc = xfrm_flush_sas(x->req, &nsa);
+	if (rc < 0)
+		log_err(x->lg, NULL, "xfrm: flush: %s", xfrm_nl_why(x->req, rc));
+	else if (npol + nsa > 0)
+		log_info(x->lg, NULL, "xfrm: removed %zu policies and %zu SAs of ikegw", npol, nsa);
+	xfrm_rec_clear(x);
+	return rc;
+}
+
+static void xfrm_free(struct dataplane *dp)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+
+	if (x == NULL)
+		return;
+	xfrm_rec_clear(x);
+	xfrm_nl_free(x->req);
+	if (x->ev != NULL)
+		mnl_socket_close(x->ev);
+	free(x);
+}
+
+static const struct dataplane_ops xfrm_ops = {
+	.name = "xfrm",
+	.child_add = xfrm_child_add,
+	.child_del = xfrm_child_del,
+	.counters = xfrm_counters,
+	.child_update_peer = xfrm_child_update_peer,
+	.flush = xfrm_flush,
+	.free = xfrm_free,
+};
+
+/* --- events --- */
+
+static struct mnl_socket *xfrm_ev_open(void)
+{
+	static const int groups[] = { XFRMNLGRP_EXPIRE, XFRMNLGRP_ACQUIRE };
+	struct mnl_socket *ev = mnl_socket_open2(NETLINK_XFRM, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	size_t i;
+
+	if (ev == NULL)
+		return NULL;
+	if (mnl_socket_bind(ev, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		int grp = groups[i];
+
+		if (mnl_socket_setsockopt(ev, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0)
+			goto fail;
+	}
+	return ev;
+fail:
+	i = (size_t)errno; /* mnl_socket_close may change errno */
+	mnl_socket_close(ev);
+	errno = (int)i;
+	return NULL;
+}
+
+static void xfrm_ev_one(struct dp_xfrm *x, const struct nlmsghdr *nlh)
+{
+	struct xfrm_expire e;
+	uint32_t reqid;
+
+	if (xfrm_msg_parse_expire(nlh, &e) == 0 && xfrm_reqid_owned(e.reqid)) {
+		log_debug(x->lg, NULL, "xfrm: %s expire spi 0x%08x reqid %u",
+			  e.hard ? "hard" : "soft", e.spi, e.reqid & XFRM_REQID_MAX);
+		if (x->dp.on_expire != NULL)
+			x->dp.on_expire(x->dp.on_expire_arg, e.reqid & XFRM_REQID_MAX,
+					e.hard ? DP_EXPIRE_HARD : DP_EXPIRE_SOFT);
+	} else if (xfrm_msg_parse_acquire(nlh, &reqid) == 0 && xfrm_reqid_owned(reqid)) {
+		/* A responder never initiates: traffic met an out policy whose SA is gone. */
+		log_debug(x->lg, NULL, "xfrm: acquire for reqid %u ignored",
+			  reqid & XFRM_REQID_MAX);
+	}
+}
+
+int dp_xfrm_fd(struct dataplane *dp)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+
+	return x != NULL ? mnl_socket_get_fd(x->ev) : -EINVAL;
+}
+
+void dp_xfrm_read(struct dataplane *dp)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+	uint8_t *buf = x != NULL ? x->evbuf : NULL;
+
+	for (int round = 0; buf != NULL && round < XFRM_EVENT_ROUNDS; round++) {
+		ssize_t got = mnl_socket_recvfrom(x->ev, buf, XFRM_EVBUF);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len = (int)got;
+
+		if (got < 0 && errno == ENOBUFS) {
+			log_warn(x->lg, NULL, "xfrm: event queue overrun, expiry events lost");
+			continue;
+		}
+		if (got < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn(x->lg, NULL, "xfrm: event socket: %s", strerror(errno));
+			return;
+		}
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+			xfrm_ev_one(x, nlh);
+	}
+}
+
+struct dataplane *dp_xfrm_new(struct log *lg, struct loop *loop)
+{
+	struct dp_xfrm *x = calloc(1, sizeof(*x));
+	int err;
+
+	if (x == NULL)
+		return NULL;
+	x->dp.ops = &xfrm_ops;
+	x->lg = lg;
+	x->loop = loop;
+	x->req = xfrm_nl_new();
+	x->ev = x->req != NULL ? xfrm_ev_open() : NULL;
+	if (x->ev == NULL) {
+		err = errno;
+		log_err(lg, NULL, "xfrm: netlink socket: %s", strerror(err));
+		goto fail;
+	}
+	err = -xfrm_flush(&x->dp);
+	if (err == 0)
+		return &x->dp;
+fail:
+	xfrm_free(&x->dp);
+	errno = err;
+	return NULL;
+}
+
+/* --- probe and socket options --- */
+
+static void xfrm_probe_sa(struct dp_sa *sa, struct sockaddr_storage *src,
+			  struct sockaddr_storage *dst)
+{
+	struct sockaddr_in *s = (struct sockaddr_in *)src, *d = (struct sockaddr_in *)dst;
+
+	/* RFC 8221's mandatory pair; AES-CBC and HMAC-SHA2 exist wherever ESP does. */
+	memset(sa, 0, sizeof(*sa));
+	sa->spi = 0x49ffffffu;
+	sa->encr_id = IKEV2_ENCR_AES_CBC;
+	sa->encr_keylen = 128;
+	sa->enc_key_len = 16;
+	sa->integ_id = IKEV2_INTEG_HMAC_SHA2_256_128;
+	sa->integ_key_len = 32;
+	memset(src, 0, sizeof(*src));
+	memset(dst, 0, sizeof(*dst));
+	s->sin_family = d->sin_family = AF_INET;
+	inet_pton(AF_INET, "203.0.113.254", &s->sin_addr); /* TEST-NET-3, RFC 5737 */
+	inet_pton(AF_INET, "203.0.113.253", &d->sin_addr);
+}
+
+static int xfrm_probe_run(struct xfrm_nl *n, char *why, size_t len)
+{
+	struct sockaddr_storage src, dst;
+	struct dp_sa sa;
+	struct xfrm_sa_spec s = { .sa = &sa, .src = &src, .dst = &dst, .reqid = XFRM_REQID_PROBE };
+	int rc;
+
+	xfrm_probe_sa(&sa, &src, &dst);
+	rc = xfrm_msg_sa_add(n->req, sizeof(n->req), xfrm_nl_seq(n), &s);
+	if (rc == 0)
+		rc = xfrm_nl_talk(n, NULL, NULL);
+	if (rc == 0) {
+		snprintf(why, len, "kernel ESP ok");
+		if (xfrm_msg_sa_id(n->req, sizeof(n->req), xfrm_nl_seq(n), XFRM_MSG_DELSA, &dst,
+				   sa.spi) == 0)
+			xfrm_nl_talk(n, NULL, NULL);
+		return 0;
+	}
+	snprintf(why, len, "%s: %s (-%s)", rc == -EPROTONOSUPPORT ?
+		 "kernel has no ESP support" : "kernel refused an ESP SA",
+		 xfrm_nl_why(n, rc), strerrorname_np(-rc) ? strerrorname_np(-rc) : "?");
+	return rc;
+}
+
+int xfrm_probe(char *why, size_t len)
+{
+	struct xfrm_nl *n = xfrm_nl_new();
+	int rc;
+
+	if (n == NULL) {
+		rc = -errno;
+		snprintf(why, len, "no XFRM netlink: %s", strerror(-rc));
+		return rc;
+	}
+	rc = xfrm_probe_run(n, why, len);
+	xfrm_nl_free(n);
+	return rc;
+}
+
+int xfrm_socket_bypass(int fd, int family)
+{
+	struct xfrm_userpolicy_info pol;
+	int level = family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+	int name = family == AF_INET ? IP_XFRM_POLICY : IPV6_XFRM_POLICY;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	memset(&pol, 0, sizeof(pol));
+	pol.action = XFRM_POLICY_ALLOW;
+	pol.sel.family = (uint16_t)family;
+	pol.lft.soft_byte_limit = pol.lft.hard_byte_limit = XFRM_INF;
+	pol.lft.soft_packet_limit = pol.lft.hard_packet_limit = XFRM_INF;
+	for (int dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_OUT; dir++) {
+		pol.dir = (uint8_t)dir;
+		if (setsockopt(fd, level, name, &pol, sizeof(pol)) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int xfrm_socket_encap(int fd)
+{
+	int type = UDP_ENCAP_ESPINUDP;
+
+	return setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof(type)) < 0 ? -errno : 0;
+}
