@@ -30,6 +30,8 @@ struct ike_path {
  * request, send it, cache it for retransmits and open the window for the next one. */
 int exchange_respond(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
 		     size_t inner_len, uint8_t first);
+/* Our cached response to the previous request, sent again (whole or every fragment). */
+int exchange_resend(struct ike_sa *sa);
 /* An encrypted response holding a single notify (errors: AUTHENTICATION_FAILED, ...). */
 int exchange_respond_notify(struct ike_sa *sa, uint8_t exchange, uint16_t type,
 			    const uint8_t *data, size_t len);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "ikegw/frag.h"
 #include "ikegw/jobs.h"
 #include "ikegw/log.h"
 #include "ikegw/loop.h"
@@ -52,6 +53,8 @@ struct gw {
 	struct pool **pools; /* parallel to cfg->pools */
 	struct dataplane *dp;
 	struct jobs jobs;     /* expensive crypto (inline today) */
+	struct frag_budget frag_budget; /* reassembly memory over all SAs */
+	struct frag_limits frag_lim;
 	uint8_t *certreq;     /* CERTREQ data: SHA-1 of each trusted CA's public key */
 	size_t certreq_len;
 	gw_send_fn *send;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ikegw/frag.h"
 #include "ikegw/keymat.h"
 #include "ikegw/loop.h"
 #include "ikegw/sa_table.h"
@@ -74,6 +75,8 @@ struct ike_sa {
 	uint32_t tx_msgid;           /* our next request (Delete on shutdown, DPD) */
 	uint8_t *resp;               /* our response to rx_msgid - 1, for retransmits */
 	size_t resp_len;
+	struct frag_out *resp_frags; /* the same when it went out in fragments (RFC 7383) */
+	struct frag_reasm frag;      /* a fragmented request being reassembled */
 
 	const struct config_profile *profile;
 	char peer_id[128];           /* sanitized IDi text, for logs, leases, unique */
@@ -92,6 +95,8 @@ struct ike_sa *ike_sa_new(struct gw *gw, const struct sockaddr_storage *local,
 void ike_sa_free(struct ike_sa *sa);
 /* IKE_AUTH is done: the IKE_SA_INIT messages and nonces are no longer needed. */
 void ike_sa_drop_init_state(struct ike_sa *sa);
+/* Forget a fragmented cached response. */
+void ike_sa_drop_resp_frags(struct ike_sa *sa);
 struct ike_sa *ike_sa_from_entry(struct sa_table_entry *e);
 /* The IKE header SPIs as wire bytes (big-endian). */
 void ike_sa_spis(const struct ike_sa *sa, uint8_t spi_i[8], uint8_t spi_r[8]);

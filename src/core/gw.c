@@ -23,6 +23,8 @@
 #include "ikegw/sa_table.h"
 #include "ikegw/suite.h"
 #include "ikegw/udp.h"
+#include "ikegw/xfrm.h"
+#include <sys/epoll.h>
 
 #define GW_HALF_OPEN_MAX 20000
 #define GW_COOKIE_THRESHOLD 500
@@ -171,10 +173,54 @@ int gw_init(struct gw *gw, struct config *cfg, const struct loop_clock *clock, F
 	gw->half_open_max = GW_HALF_OPEN_MAX;
 	gw->cookie_threshold = GW_COOKIE_THRESHOLD;
 	gw->started_ms = loop_now(gw->loop);
+	gw->frag_budget.max = FRAG_BUDGET_DEFAULT;
+	frag_limits_default(&gw->frag_lim);
 	loop_timer_init(&gw->cookie_timer, cookie_tick, gw);
 	loop_timer_arm_in(gw->loop, &gw->cookie_timer, GW_COOKIE_ROTATE_MS);
 	if (init_trust(gw) != 0 || init_pools(gw) != 0)
 		return -EINVAL;
+	return 0;
+}
+
+static void on_xfrm_event(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	dp_xfrm_read(arg);
+}
+
+/* Kernel XFRM: IKE sockets bypass IPsec policies, the NAT-T ones decapsulate ESP. */
+static int start_xfrm(struct gw *gw)
+{
+	gw->dp = dp_xfrm_new(&gw->log, gw->loop);
+	if (!gw->dp)
+		return -EIO;
+	for (size_t i = 0; i < udp_sock_count(gw->udp); i++) {
+		struct udp_sock *s = udp_sock_get(gw->udp, i);
+
+		if (xfrm_socket_bypass(s->fd, s->bound.ss_family) != 0 ||
+		    (s->kind == UDP_KIND_NATT && xfrm_socket_encap(s->fd) != 0))
+			return -EIO;
+	}
+	return loop_fd_add(gw->loop, dp_xfrm_fd(gw->dp), EPOLLIN, on_xfrm_event, gw->dp);
+}
+
+/* gateway.dataplane: auto takes the kernel when it can do ESP, else userspace. */
+static int start_dataplane(struct gw *gw)
+{
+	enum config_dataplane want = gw->cfg->gateway.dataplane;
+	char why[256] = "";
+
+	if (want == CONFIG_DP_AUTO) {
+		want = xfrm_probe(why, sizeof(why)) == 0 ? CONFIG_DP_XFRM : CONFIG_DP_USERSPACE;
+		if (want == CONFIG_DP_USERSPACE)
+			log_info(&gw->log, NULL, "dataplane: %s; using the userspace ESP dataplane",
+				 why);
+	}
+	if (want == CONFIG_DP_XFRM)
+		return start_xfrm(gw);
+	log_warn(&gw->log, NULL, "userspace dataplane not built yet: no ESP traffic");
 	return 0;
 }
 
@@ -199,7 +245,12 @@ int gw_listen(struct gw *gw)
 	if (rc != 0)
 		return rc;
 	udp_set_ike_handler(gw->udp, on_ike, gw);
-	return udp_attach(gw->udp, gw->loop);
+	rc = udp_attach(gw->udp, gw->loop);
+	if (rc == 0)
+		rc = start_dataplane(gw);
+	if (rc == 0 && gw->dp)
+		log_info(&gw->log, NULL, "dataplane: %s", gw->dp->ops->name);
+	return rc;
 }
 
 static int free_sa(struct sa_table_entry *e, void *arg)
@@ -218,8 +269,10 @@ void gw_fini(struct gw *gw, bool say_goodbye)
 		sa_table_foreach(gw->sas, free_sa, &say_goodbye);
 	if (gw->loop)
 		loop_timer_cancel(gw->loop, &gw->cookie_timer);
-	if (gw->dp)
+	if (gw->dp) {
+		gw->dp->ops->flush(gw->dp);
 		gw->dp->ops->free(gw->dp);
+	}
 	udp_free(gw->udp);
 	for (size_t i = 0; gw->pools && i < gw->cfg->n_pools; i++)
 		pool_free(gw->pools[i]);

@@ -133,7 +133,9 @@ static int sa_decode_proposal(struct rbuf *r, uint8_t expect_num, struct ike_pro
 	if (rbuf_u8(&pr, &p->num) || rbuf_u8(&pr, &p->protocol) || rbuf_u8(&pr, &p->spi_len) ||
 	    rbuf_u8(&pr, &n_xf))
 		return codec_fail(err, SYNTAX, "truncated proposal");
-	if (p->num != expect_num) /* 3.3.1: first is 1, each next one greater */
+	/* 3.3.1: first is 1, each next one greater; an accepted proposal (alone in a
+	 * response) keeps the number the initiator gave it */
+	if (p->num != expect_num && !(expect_num == 1 && *last && p->num != 0))
 		return codec_fail(err, SYNTAX, "proposal numbers not consecutive from 1");
 	if (!sa_spi_len_ok(p->protocol, p->spi_len) || rbuf_copy(&pr, p->spi, p->spi_len))
 		return codec_fail(err, SYNTAX, "bad proposal SPI size");

@@ -56,13 +56,57 @@ static int build_encrypted(struct ike_sa *sa, uint8_t exchange, uint32_t msg_id,
 	return sk_protect(sa->gw->suite, &sa->keys->r, sa->tx_iv++, inner, inner_len, w, sk_off);
 }
 
+/*
+ * Largest IKE message we send before fragmenting (RFC 7383 2.5.1): gateway.fragment_size
+ * is the IP datagram size; unset, IPv4 stays within 576 octets and IPv6 within 1280.
+ */
+static size_t frag_limit(const struct ike_sa *sa)
+{
+	const struct config_gateway *g = &sa->gw->cfg->gateway;
+	bool v6 = sa->peer.ss_family == AF_INET6;
+	size_t ip = g->mark.fragment_size.line ? g->fragment_size : (v6 ? 1280 : 576);
+	size_t hdrs = (v6 ? 40 : 20) + 8 + (sa->natt ? FRAG_NON_ESP_MARKER_LEN : 0);
+
+	return ip > hdrs + 100 ? ip - hdrs : 100;
+}
+
+static int respond_fragments(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
+			     size_t inner_len, uint8_t first)
+{
+	struct ike_hdr h = { .spi_i = sa->ent.spi_remote, .spi_r = sa->ent.spi_local,
+			     .exchange = exchange, .flags = IKEV2_FLAG_RESPONSE,
+			     .msg_id = sa->rx_msgid };
+	struct frag_out *out = calloc(1, sizeof(*out));
+	int rc;
+
+	if (!out)
+		return -ENOMEM;
+	rc = frag_split_chain(sa->gw->suite, &sa->keys->r, &sa->tx_iv, &h, first, inner,
+			      inner_len, frag_limit(sa), out);
+	if (rc != 0) {
+		frag_out_clear(out);
+		free(out);
+		return rc;
+	}
+	free(sa->resp);
+	sa->resp = NULL;
+	sa->resp_len = 0;
+	ike_sa_drop_resp_frags(sa);
+	sa->resp_frags = out;
+	sa->rx_msgid++;
+	return exchange_resend(sa);
+}
+
 int exchange_respond(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
 		     size_t inner_len, uint8_t first)
 {
-	uint8_t *out = malloc(IKE_MSG_MAX);
+	uint8_t *out;
 	struct wbuf w;
 	int rc;
 
+	if (sa->frag_supported && frag_needed(&sa->keys->r, inner_len, frag_limit(sa)))
+		return respond_fragments(sa, exchange, inner, inner_len, first);
+	out = malloc(IKE_MSG_MAX);
 	if (!out)
 		return -ENOMEM;
 	wbuf_init(&w, out, IKE_MSG_MAX);
@@ -74,10 +118,23 @@ int exchange_respond(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
 	}
 	/* RFC 7296 2.1: keep the response until the next request; retransmits get it again. */
 	free(sa->resp);
+	ike_sa_drop_resp_frags(sa);
 	sa->resp = realloc(out, wbuf_len(&w)) ?: out;
 	sa->resp_len = wbuf_len(&w);
 	sa->rx_msgid++;
 	return exchange_send(sa, sa->resp, sa->resp_len);
+}
+
+/* The cached response again, whole or every fragment of it. */
+int exchange_resend(struct ike_sa *sa)
+{
+	int rc = 0;
+
+	if (sa->resp)
+		return exchange_send(sa, sa->resp, sa->resp_len);
+	for (size_t i = 0; sa->resp_frags && i < sa->resp_frags->n && rc == 0; i++)
+		rc = exchange_send(sa, sa->resp_frags->msg[i], sa->resp_frags->len[i]);
+	return rc;
 }
 
 int exchange_respond_notify(struct ike_sa *sa, uint8_t exchange, uint16_t type,
@@ -103,34 +160,74 @@ void ike_sa_delete(struct ike_sa *sa, const char *why)
 	sa->state = IKE_SA_DELETED;
 }
 
-/* Decrypt and decode the inner chain; false means "drop silently" (RFC 7296 2.21.2). */
-static bool unwrap(struct ike_sa *sa, const uint8_t *pkt, size_t len, struct ike_msg *m,
-		   uint8_t *plain, size_t plain_cap)
+/*
+ * RFC 7383 2.6: a fragment is checked (cheaply) and authenticated before it is stored.
+ * Returns true with the whole inner chain in *whole (owned) once the last one arrives.
+ */
+static bool reassemble(struct ike_sa *sa, const uint8_t *pkt, size_t len, struct ike_msg *m,
+		       uint8_t *plain, size_t plain_cap, uint8_t **whole, size_t *whole_len,
+		       uint8_t *first)
 {
-	struct codec_err err;
-	size_t plain_len;
+	const struct ike_pl_enc *f = &m->enc;
+	uint64_t now = loop_now(sa->gw->loop);
+	size_t plain_len = 0;
 	int rc;
 
-	if (codec_decode_msg(pkt, len, m, &err) != 0) {
-		log_debug(&sa->gw->log, sa->tag, "dropped malformed message: %s", err.reason);
+	rc = frag_reasm_check(&sa->frag, &sa->gw->frag_lim, now, m->hdr.msg_id, f->frag_num,
+			      f->frag_total, f->inner_next);
+	if (rc == 0)
+		rc = skf_unprotect(sa->gw->suite, &sa->keys->i, pkt, len, f->hdr_off, plain,
+				   plain_cap, &plain_len);
+	if (rc == 0)
+		rc = frag_reasm_add(&sa->frag, &sa->gw->frag_lim, now, m->hdr.msg_id, f->frag_num,
+				    f->frag_total, f->inner_next, plain, plain_len, whole,
+				    whole_len, first);
+	if (rc < 0)
+		log_debug(&sa->gw->log, sa->tag, "fragment %u/%u dropped (%d)", f->frag_num,
+			  f->frag_total, rc);
+	return rc == FRAG_DONE;
+}
+
+/*
+ * Decrypt (and reassemble) the inner chain and decode it into m; false means "drop
+ * silently" (RFC 7296 2.21.2) or "waiting for more fragments".  *whole, when set, owns
+ * the plaintext m points into.
+ */
+static bool unwrap(struct ike_sa *sa, const uint8_t *pkt, size_t len, struct ike_msg *m,
+		   uint8_t *plain, size_t plain_cap, uint8_t **whole)
+{
+	struct codec_err err;
+	const uint8_t *inner = plain;
+	size_t inner_len = 0;
+	uint8_t first = m->enc.inner_next;
+	int rc;
+
+	if (m->enc.type == IKEV2_PL_SKF) {
+		if (!reassemble(sa, pkt, len, m, plain, plain_cap, whole, &inner_len, &first))
+			return false;
+		inner = *whole;
+	} else if (m->enc.type == IKEV2_PL_SK) {
+		rc = sk_unprotect(sa->gw->suite, &sa->keys->i, pkt, len, m->enc.hdr_off, plain,
+				  plain_cap, &inner_len);
+		if (rc != 0) {
+			log_debug(&sa->gw->log, sa->tag, "dropped message that failed integrity (%d)",
+				  rc);
+			return false;
+		}
+	} else {
+		log_debug(&sa->gw->log, sa->tag, "dropped message without SK payload");
 		return false;
 	}
-	if (m->enc.type != IKEV2_PL_SK) {
-		log_debug(&sa->gw->log, sa->tag, "dropped message without SK payload%s",
-			  m->enc.type == IKEV2_PL_SKF ? " (IKE fragments not yet reassembled)" : "");
-		return false;
-	}
-	rc = sk_unprotect(sa->gw->suite, &sa->keys->i, pkt, len, m->enc.hdr_off, plain, plain_cap,
-			  &plain_len);
-	if (rc != 0) {
-		log_debug(&sa->gw->log, sa->tag, "dropped message that failed integrity (%d)", rc);
-		return false;
-	}
-	if (codec_decode_chain(m->enc.inner_next, plain, plain_len, m, &err) != 0 ||
+	if (codec_decode_chain(first, inner, inner_len, m, &err) != 0 ||
 	    rules_check(m, &err) != 0) {
-		/* Authenticated but malformed: RFC 7296 2.21.2 answers INVALID_SYNTAX. */
+		/* Authenticated but malformed: RFC 7296 2.21.2 answers INVALID_SYNTAX, and
+		 * 2.5 names an unknown critical payload in UNSUPPORTED_CRITICAL_PAYLOAD. */
+		uint8_t d = err.data;
+
 		log_info(&sa->gw->log, sa->tag, "malformed request: %s", err.reason);
-		exchange_respond_notify(sa, m->hdr.exchange, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		exchange_respond_notify(sa, m->hdr.exchange,
+					err.notify ? err.notify : IKEV2_N_INVALID_SYNTAX, &d,
+					err.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD);
 		return false;
 	}
 	return true;
@@ -164,27 +261,34 @@ static void recv_on_sa(struct ike_sa *sa, const struct ike_path *path, const str
 		       const uint8_t *pkt, size_t len)
 {
 	struct ike_msg *m;
-	uint8_t *plain;
+	struct codec_err err;
+	uint8_t *plain, *whole = NULL;
 
-	if (h->msg_id + 1 == sa->rx_msgid && sa->resp) {
-		sa->gw->ctr.retransmits_answered++;
-		exchange_send(sa, sa->resp, sa->resp_len);
-		return;
-	}
-	if (h->msg_id != sa->rx_msgid) {
+	if (h->msg_id != sa->rx_msgid && h->msg_id + 1 != sa->rx_msgid) {
 		log_debug(&sa->gw->log, sa->tag, "dropped request with message ID %u (want %u)",
 			  h->msg_id, sa->rx_msgid);
 		return;
 	}
 	m = malloc(sizeof(*m));
 	plain = malloc(len);
-	if (m && plain && unwrap(sa, pkt, len, m, plain, len)) {
+	if (!m || !plain || codec_decode_msg(pkt, len, m, &err) != 0) {
+		if (m && plain)
+			log_debug(&sa->gw->log, sa->tag, "dropped malformed message: %s", err.reason);
+	} else if (h->msg_id + 1 == sa->rx_msgid) {
+		/* RFC 7296 2.1 retransmit; RFC 7383 2.6.1: of a fragmented one, only the
+		 * first fragment triggers our answer again. */
+		if (m->enc.type != IKEV2_PL_SKF || m->enc.frag_num == 1) {
+			sa->gw->ctr.retransmits_answered++;
+			exchange_resend(sa);
+		}
+	} else if (unwrap(sa, pkt, len, m, plain, len, &whole)) {
 		/* RFC 7296 2.23: an authenticated message tells us the peer's current path. */
 		sa->local = path->local;
 		sa->peer = path->peer;
 		sa->natt = path->natt;
 		dispatch(sa, m);
 	}
+	free(whole);
 	free(plain);
 	free(m);
 }

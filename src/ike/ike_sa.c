@@ -33,6 +33,7 @@ struct ike_sa *ike_sa_new(struct gw *gw, const struct sockaddr_storage *local,
 	sa->ent.half_open = true;
 	sa->state = IKE_SA_HALF_OPEN;
 	loop_timer_init(&sa->half_open_timer, NULL, sa);
+	frag_reasm_init(&sa->frag, &gw->frag_budget);
 	if (sa_table_insert(gw->sas, &sa->ent) != 0) {
 		free(sa);
 		return NULL;
@@ -59,6 +60,15 @@ static void free_init_messages(struct ike_sa *sa)
 	sa->msg1_len = sa->msg2_len = sa->ni_len = 0;
 }
 
+void ike_sa_drop_resp_frags(struct ike_sa *sa)
+{
+	if (sa->resp_frags) {
+		frag_out_clear(sa->resp_frags);
+		free(sa->resp_frags);
+		sa->resp_frags = NULL;
+	}
+}
+
 void ike_sa_drop_init_state(struct ike_sa *sa)
 {
 	free_init_messages(sa);
@@ -82,6 +92,8 @@ void ike_sa_free(struct ike_sa *sa)
 	keymat_ike_free(sa->keys);
 	free_init_messages(sa);
 	free(sa->resp);
+	ike_sa_drop_resp_frags(sa);
+	frag_reasm_free(&sa->frag);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }

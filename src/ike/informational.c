@@ -18,7 +18,7 @@ static bool deletes_child(const struct ike_sa *sa, const struct ike_pl_delete *d
 	struct rbuf r;
 	uint32_t spi;
 
-	if (d->protocol != IKEV2_PROTO_ESP || d->spi_len != 4 || !sa->child.installed)
+	if (d->protocol != IKEV2_PROTO_ESP || d->spi_len != 4 || sa->child.spi_in == 0)
 		return false;
 	rbuf_init(&r, d->spis.p, d->spis.len);
 	while (rbuf_u32(&r, &spi) == 0)
@@ -57,9 +57,11 @@ void informational_recv(struct ike_sa *sa, const struct ike_msg *m)
 	if (codec_enc_end_chain(&e, &first) != 0)
 		return;
 	exchange_respond(sa, IKEV2_EXCH_INFORMATIONAL, buf, wbuf_len(&w), first);
-	if (delete_child && sa->child.installed && sa->gw->dp) {
-		sa->gw->dp->ops->child_del(sa->gw->dp, sa->child.reqid);
+	if (delete_child) {
+		if (sa->child.installed && sa->gw->dp)
+			sa->gw->dp->ops->child_del(sa->gw->dp, sa->child.reqid);
 		sa->child.installed = false;
+		sa->child.spi_in = sa->child.spi_out = 0;
 	}
 	if (delete_ike)
 		ike_sa_delete(sa, "deleted by the client");

@@ -129,6 +129,7 @@ it_charon_conf() {
 	  filelog {
 	    main { path = $d/charon.log
 	           default = $lvl
+	           flush_line = yes
 	           time_format = %H:%M:%S }
 	  }
 	  syslog { daemon { default = -1 } }
@@ -202,19 +203,17 @@ it_ctl() {
 
 # it_gw_start CONFIG: ikegwd in $IT_PREFIX-gw; its log is $IT_DIR/ikegwd.log (appended).
 it_gw_start() {
+	local before
 	touch "$IT_DIR/ikegwd.log"
+	before=$(grep -c started "$IT_DIR/ikegwd.log")
 	ip netns exec "$IT_PREFIX-gw" "$IT_BUILD/ikegwd" -c "$1" >>"$IT_DIR/ikegwd.log" 2>&1 &
 	IT_GW_PID=$!
 	IT_PIDS+=("$IT_GW_PID")
-	local before
-	before=$(grep -c started "$IT_DIR/ikegwd.log")
 	for _ in $(seq 1 50); do
 		[ "$(grep -c started "$IT_DIR/ikegwd.log")" -gt "$before" ] && return 0
 		kill -0 "$IT_GW_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	grep -c started "$IT_DIR/ikegwd.log" >/dev/null
-	[ "$(grep -c started "$IT_DIR/ikegwd.log")" -gt "$before" ] && return 0
 	cat "$IT_DIR/ikegwd.log" >&2
 	return 1
 }
@@ -232,7 +231,8 @@ it_gw_stop() {
 	fi
 }
 
-# it_client_conf NAME PKIDIR CERT ID REMOTE_TS: a certificate client in $IT_DIR/cl-NAME.
+# it_client_conf NAME PKIDIR CERT ID REMOTE_TS [SETTING]: a certificate client in
+# $IT_DIR/cl-NAME; SETTING is one more connection setting ("fragmentation = force").
 it_client_conf() {
 	local c=$IT_DIR/cl-$1
 	it_charon_conf "$c" 1
@@ -245,6 +245,7 @@ it_client_conf() {
 	    version = 2
 	    remote_addrs = 192.0.2.1
 	    vips = 0.0.0.0
+	    ${6:-}
 	    local {
 	      auth = pubkey
 	      certs = $3.crt

@@ -72,6 +72,16 @@ gw_start ecdsa 0.0.0.0/0 || { it_fail cert-gateway-start "ikegwd did not start";
 it_client_conf ecdsa-full "$D/pki-ecdsa" client client@example.test 0.0.0.0/0
 client_run ecdsa-full
 expect_up cert-ecdsa-full-tunnel ecdsa-full 0.0.0.0/0
+# RFC 7383: the client fragments IKE_AUTH; the gateway reassembles and fragments its
+# answer (over 548 octets for IPv4 by default).
+it_client_conf frag "$D/pki-ecdsa" client client@example.test 0.0.0.0/0 "fragmentation = force"
+client_run frag
+expect_up cert-ike-fragmentation frag 0.0.0.0/0
+if ! grep -q 'EF(1/' "$D/cl-frag/initiate.log" || ! grep -qE 'received fragment #2|reassembled fragmented IKE message' "$D/cl-frag/charon.log"; then
+	it_fail cert-ike-fragmentation-both-ways "client did not send or did not receive fragments"
+else
+	it_pass cert-ike-fragmentation-both-ways
+fi
 # Wrong identity: the IDi is not in the certificate.
 it_client_conf wrong-id "$D/pki-ecdsa" client mallory@example.test 0.0.0.0/0
 client_run wrong-id

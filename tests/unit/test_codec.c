@@ -635,7 +635,10 @@ static void test_sa_rejections(void **state)
 	assert_int_equal(sa->p[0].xf[0].keylen, 256);
 	assert_int_equal(sa_decode_mut(0, 2, sa), -EBADMSG);  /* "more" but nothing follows */
 	assert_int_equal(sa_decode_mut(0, 3, sa), -EBADMSG);  /* bad last/more value */
-	assert_int_equal(sa_decode_mut(4, 2, sa), -EBADMSG);  /* first proposal not #1 */
+	/* RFC 7296 3.3.1: a lone proposal (an accepted one, in a response) keeps its number */
+	assert_int_equal(sa_decode_mut(4, 2, sa), 0);
+	assert_int_equal(sa->p[0].num, 2);
+	assert_int_equal(sa_decode_mut(4, 0, sa), -EBADMSG);  /* proposal number 0 */
 	assert_int_equal(sa_decode_mut(6, 4, sa), -EBADMSG);  /* IKE with a 4-byte SPI */
 	assert_int_equal(sa_decode_mut(7, 2, sa), -EBADMSG);  /* transform count too high */
 	assert_int_equal(sa_decode_mut(7, 0, sa), -EBADMSG);  /* no transforms */

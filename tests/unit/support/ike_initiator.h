@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * A small IKEv2 initiator (RFC 7296 1.2-1.4) built on ikegw's own codec, crypto and auth
+ * modules: enough of a road-warrior client to drive the responder in-process (the
+ * exchange tests) or over UDP (a load generator).  No sockets, no cmocka, no globals:
+ * every builder writes one datagram into the caller's wbuf, every parser reads one the
+ * caller received.  Options exist to misbehave on purpose (omit the nonce, add an
+ * unknown critical payload, tamper with AUTH), because that is what tests need.
+ *
+ * Life of a client:
+ *   ikei_init(&c, suite, &local, &gw_addr);
+ *   ikei_sa_init_build(&c, &init_opts, &w);        send; receive resp
+ *   ikei_sa_init_process(&c, resp, len, m);         0: keys derived; >0: a notify only
+ *   ikei_auth_build(&c, &auth_opts, &w);            send; receive resp
+ *   ikei_decrypt(&c, resp, len, m, plain, cap);     the inner payloads, in m
+ *   ikei_verify_responder(&c, m, NULL);             the gateway's AUTH (RFC 7296 2.15)
+ *   ikei_child_keys(&c, m, &keys);                  the ESP keys both sides derived
+ *   ikei_info_build(&c, &info_opts, &w);            liveness / Delete
+ *   ikei_fini(&c);
+ */
+#ifndef IKEGW_TEST_IKE_INITIATOR_H
+#define IKEGW_TEST_IKE_INITIATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <openssl/x509.h>
+
+#include "ikegw/buf.h"
+#include "ikegw/codec.h"
+#include "ikegw/keymat.h"
+#include "ikegw/proposal.h"
+#include "ikegw/suite.h"
+
+#define IKEI_MSG_MAX 16384
+#define IKEI_NONCE_LEN 32 /* default Ni length */
+
+struct ke_key;
+struct cert_own;
+
+struct ikei {
+	const struct crypto_suite *suite;
+	struct sockaddr_storage local, peer; /* ours and the responder's, for NAT-D */
+	uint64_t spi_i, spi_r;               /* wire bytes in network order, as the codec */
+	uint8_t ni[CODEC_NONCE_MAX], nr[CODEC_NONCE_MAX];
+	size_t ni_len, nr_len;
+	struct ke_key *ke;
+	/* The IKE proposal the responder chose, as suite entries. */
+	const struct suite_encr *encr;
+	const struct suite_integ *integ; /* NULL with an AEAD */
+	const struct suite_prf *prf;
+	uint16_t ke_group;
+	struct ike_keys *keys;
+	/* RFC 7296 2.15: AUTH signs these. */
+	uint8_t *msg1, *msg2; /* our last IKE_SA_INIT request, the responder's answer */
+	size_t msg1_len, msg2_len;
+	uint32_t next_msg_id; /* of our next request; builders use and increment it */
+	uint64_t tx_iv;       /* AEAD IV counter for what we send */
+	uint32_t esp_spi;     /* our inbound ESP SPI, offered in IKE_AUTH */
+};
+
+/* Random SPIi and ESP SPI; local/peer are copied (NULL: 0.0.0.0:0). */
+int ikei_init(struct ikei *c, const struct crypto_suite *s, const struct sockaddr_storage *local,
+	      const struct sockaddr_storage *peer);
+/* Frees and wipes everything the client holds; c can be ikei_init'ed again. */
+void ikei_fini(struct ikei *c);
+
+/* A strongSwan-style proposal string ("aes256gcm16-prfsha384-x25519"), legacy allowed. */
+int ikei_proposal(const char *s, uint8_t protocol, struct ike_proposal *out);
+
+struct ikei_sa_init_opts {
+	const struct ike_proposal *props; /* IKE proposals, in our order */
+	size_t n_props;
+	uint16_t ke_group;             /* the KE payload's group (a fresh key if it changed) */
+	const uint8_t *nonce;          /* NULL: keep the previous Ni, or 32 random bytes */
+	size_t nonce_len;
+	bool no_nonce;                 /* misbehave: leave the Nonce payload out */
+	const uint8_t *cookie;         /* RFC 7296 2.6: N(COOKIE) echoed as the first payload */
+	size_t cookie_len;
+	bool nat_d;                    /* NAT_DETECTION_SOURCE_IP / _DESTINATION_IP */
+	bool sig_hash;                 /* SIGNATURE_HASH_ALGORITHMS (RFC 7427 4) */
+	uint8_t critical_type;         /* misbehave: an empty payload of this type, critical */
+};
+
+/* Our IKE_SA_INIT request (message ID 0, SPIr 0); remembered as msg1. */
+int ikei_sa_init_build(struct ikei *c, const struct ikei_sa_init_opts *o, struct wbuf *out);
+
+/*
+ * The responder's IKE_SA_INIT answer, decoded into m (views into msg).  0: SA, KE and
+ * Nr taken, keys derived, msg2 kept.  > 0: no SA but a notify: the first error notify
+ * or COOKIE type is returned (read its data with codec_msg_notify(m, type)).  < 0:
+ * malformed (-EBADMSG), not the answer to our request (-EPROTO), crypto failure.
+ */
+int ikei_sa_init_process(struct ikei *c, const uint8_t *msg, size_t len, struct ike_msg *m);
+
+struct ikei_auth_opts {
+	uint8_t id_type;           /* IKEV2_ID_* */
+	const uint8_t *id;
+	size_t id_len;
+	const char *idr;           /* optional IDr (FQDN) */
+	/* PSK authentication when psk is set, else a signature with cred (RFC 7427). */
+	const uint8_t *psk;
+	size_t psk_len;
+	const struct cert_own *cred;
+	int sig_hash;              /* IKEV2_HASH_*; 0: SHA2-256 (IDENTITY for Ed25519) */
+	bool rsa_pss;
+	bool tamper_auth;          /* misbehave: flip a bit in the AUTH value */
+	bool cp;                   /* CP(CFG_REQUEST): IP4 address, netmask, DNS */
+	const struct ike_proposal *esp; /* ESP proposals (SPI set here); NULL: childless */
+	size_t n_esp;
+	const struct ike_ts *tsi, *tsr; /* NULL: 0.0.0.0-255.255.255.255 each */
+	size_t n_tsi, n_tsr;
+	uint8_t critical_type;     /* misbehave: an empty critical payload of this type */
+};
+
+/* Our IKE_AUTH request, encrypted with SK_ei under the next message ID. */
+int ikei_auth_build(struct ikei *c, const struct ikei_auth_opts *o, struct wbuf *out);
+
+/* Any encrypted request: the inner chain (first type: first) under the next message ID. */
+int ikei_request_build(struct ikei *c, uint8_t exchange, const uint8_t *inner, size_t inner_len,
+		       uint8_t first, struct wbuf *out);
+
+struct ikei_info_opts {
+	bool delete_ike;
+	const uint32_t *esp_spis; /* Delete ESP of these (our inbound SPIs) */
+	size_t n_esp;
+};
+
+/* An INFORMATIONAL request: empty (liveness), Delete IKE and/or Delete ESP. */
+int ikei_info_build(struct ikei *c, const struct ikei_info_opts *o, struct wbuf *out);
+
+/*
+ * Decode an encrypted message from the responder (a response, or its own request),
+ * check its SPIs, decrypt with SK_er, decode the inner chain into m and check the
+ * payload rules.  plain (cap >= len) holds the plaintext m points into.
+ * -EBADMSG malformed, -EPROTO not for this SA, -EACCES integrity failure.
+ */
+int ikei_decrypt(struct ikei *c, const uint8_t *msg, size_t len, struct ike_msg *m,
+		 uint8_t *plain, size_t cap);
+
+/*
+ * RFC 7296 2.15: verify the AUTH of a decrypted IKE_AUTH response, over msg2 | Ni |
+ * prf(SK_pr, IDr'), with the public key of its first CERT payload.  *leaf (may be
+ * NULL) gets that certificate (X509_free it).  0, -ENOENT (payload missing),
+ * -EBADMSG (certificate does not parse), or sig_verify()'s error.
+ */
+int ikei_verify_responder(struct ikei *c, const struct ike_msg *m, X509 **leaf);
+
+/*
+ * RFC 7296 2.17: the Child SA keys of a decrypted IKE_AUTH response (its SA payload
+ * chose the ESP transforms); *spi_r (may be NULL) gets the responder's ESP SPI.
+ */
+int ikei_child_keys(struct ikei *c, const struct ike_msg *m, struct child_keys *out,
+		    uint32_t *spi_r);
+
+/* RFC 7296 2.23: SHA-1(SPIi | SPIr | address | port). */
+int ikei_nat_hash(const struct crypto_suite *s, uint64_t spi_i, uint64_t spi_r,
+		  const struct sockaddr_storage *a, uint8_t out[20]);
+
+#endif
