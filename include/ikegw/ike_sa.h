@@ -20,6 +20,7 @@
 
 struct gw;
 struct pool;
+struct eap_session;
 struct config_profile;
 
 enum ike_sa_state {
@@ -79,6 +80,8 @@ struct ike_sa {
 	struct frag_reasm frag;      /* a fragmented request being reassembled */
 
 	const struct config_profile *profile;
+	struct eap_session *eap;     /* EAP rounds in progress (auth/eap_session.c), or NULL */
+	uint8_t auth_round;          /* RFC 4739: 0 = first authentication, 1 = second */
 	char peer_id[128];           /* sanitized IDi text, for logs, leases, unique */
 	struct pool *pool;
 	bool has_vip;
