@@ -201,6 +201,11 @@ static int build_response(struct ike_sa *sa,
 	if (nat_hash(gw, h.spi_i, h.spi_r, &sa->local, src) != 0 ||
 	    nat_hash(gw, h.spi_i, h.spi_r, &sa->peer, dst) != 0)
 		return -EIO;
+	/* The userspace dataplane only sees ESP in UDP: a source hash that cannot match
+	 * makes the client believe we are behind a NAT and encapsulate (as strongSwan's
+	 * encap=yes does). */
+	if (gw->force_encap)
+		src[0] ^= 0xff;
 	codec_enc_begin(&e, w, &h);
 	codec_enc_sa(&e, chosen, 1);
 	codec_enc_ke(&e, sa->ke_group, pub, pub_len);

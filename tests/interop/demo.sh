@@ -83,11 +83,8 @@ if [ -x "$IT_BUILD/ikegwctl" ]; then
 fi
 
 say "ping 10.10.0.1 (behind the gateway) from the client, through the tunnel"
-if ip netns exec demo-cl ping -c 3 -W 2 10.10.0.1 | sed 's/^/   /'; then
-	ok=1
-else
-	ok=0
-fi
+ip netns exec demo-cl ping -c 3 -W 2 10.10.0.1 | sed 's/^/   /'
+[ "${PIPESTATUS[0]}" = 0 ] && ok=1 || ok=0
 
 say "ikegwd's log"
 sed 's/^/   /' "$D/ikegwd.log"

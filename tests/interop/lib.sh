@@ -64,6 +64,34 @@ it_topology() {
 	ip -n "$p-gw" addr add 10.10.0.1/32 dev lo
 }
 
+# it_topology_nat: the client behind a NAT namespace (nft masquerade, random ports):
+#   [P-cl] 198.51.100.2 -- P-c/P-nc -- 198.51.100.1 [P-nat] 192.0.2.254 -- P-ng/P-g -- 192.0.2.1 [P-gw]
+it_topology_nat() {
+	local p=$IT_PREFIX
+	ip netns add "$p-cl" && IT_NS+=("$p-cl")
+	ip netns add "$p-nat" && IT_NS+=("$p-nat")
+	ip netns add "$p-gw" && IT_NS+=("$p-gw")
+	ip link add "$p-c" netns "$p-cl" type veth peer name "$p-nc" netns "$p-nat"
+	ip link add "$p-ng" netns "$p-nat" type veth peer name "$p-g" netns "$p-gw"
+	ip -n "$p-cl" addr add 198.51.100.2/24 dev "$p-c"
+	ip -n "$p-nat" addr add 198.51.100.1/24 dev "$p-nc"
+	ip -n "$p-nat" addr add 192.0.2.254/24 dev "$p-ng"
+	ip -n "$p-gw" addr add 192.0.2.1/24 dev "$p-g"
+	for ns in cl nat gw; do ip -n "$p-$ns" link set lo up; done
+	ip -n "$p-cl" link set "$p-c" up
+	ip -n "$p-nat" link set "$p-nc" up
+	ip -n "$p-nat" link set "$p-ng" up
+	ip -n "$p-gw" link set "$p-g" up
+	ip -n "$p-cl" route add default via 198.51.100.1
+	ip -n "$p-gw" addr add 10.10.0.1/32 dev lo
+	ip netns exec "$p-nat" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$p-nat" nft -f - <<-EOF
+	table ip nat {
+	  chain post { type nat hook postrouting priority srcnat; oifname "$p-ng" masquerade random; }
+	}
+	EOF
+}
+
 # it_pki DIR: a throwaway CA, a gateway certificate (SAN vpn.example.test, serverAuth)
 # and a client certificate (SAN client@example.test), all ECDSA P-256 unless $2 = rsa.
 it_pki() {
