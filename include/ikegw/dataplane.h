@@ -68,7 +68,7 @@ struct dataplane_ops {
 	/* Peer moved (NAT rebinding, MOBIKE): new outer addresses for a pair. */
 	int (*child_update_peer)(struct dataplane *dp, uint32_t reqid,
 				 const struct sockaddr_storage *peer);
-	int (*flush)(struct dataplane *dp);
+	int (*flush)(struct dataplane *dp); /* optional */
 	void (*free)(struct dataplane *dp);
 };
 
