@@ -16,7 +16,7 @@ PKGS       := openssl libmnl yaml-0.1 libcap
 # Every Debian package the build, the tests, the demo and the benchmarks need.
 DEB_PKGS := build-essential pkg-config libssl-dev libmnl-dev libyaml-dev libcap-dev \
 	libcmocka-dev clang libclang-rt-14-dev llvm iproute2 iputils-ping nftables tcpdump \
-	procps openssl strongswan-charon strongswan-swanctl strongswan-pki \
+	procps openssl iperf3 strongswan-charon strongswan-swanctl strongswan-pki \
 	libstrongswan-standard-plugins libcharon-extra-plugins libcharon-extauth-plugins
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -59,6 +59,7 @@ help:
 	@echo "test     deps + build + every test (unit and interop)"
 	@echo "check    the whole suite under AddressSanitizer + UBSan"
 	@echo "fuzz     build the libFuzzer targets and run each FUZZ_SECONDS (default 60)"
+	@echo "bench    throughput through the tunnel: ikegwd vs strongSwan (figures)"
 	@echo "demo     a strongSwan client connects in network namespaces and pings through"
 	@echo "install  install binaries, unit, config and man pages (PREFIX, DESTDIR)"
 
@@ -115,6 +116,11 @@ $(BUILD)/fuzz-obj/%.o: %.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS)
+
+# Figures, not pass/fail: throughput through the tunnel, ikegwd vs strongSwan (needs root).
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@IKEGW_BUILD=$(CURDIR)/$(BUILD) bash tests/bench/throughput.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
