@@ -17,7 +17,7 @@ PKGS       := openssl libmnl yaml-0.1 libcap
 DEB_PKGS := build-essential pkg-config libssl-dev libmnl-dev libyaml-dev libcap-dev \
 	libcmocka-dev clang libclang-rt-14-dev llvm iproute2 iputils-ping nftables tcpdump \
 	procps openssl iperf3 strongswan-charon strongswan-swanctl strongswan-pki \
-	libstrongswan-standard-plugins libcharon-extra-plugins libcharon-extauth-plugins
+	libstrongswan-standard-plugins libcharon-extra-plugins libcharon-extauth-plugins freeradius
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -29,6 +29,8 @@ struct cert_own;
 struct pool;
 struct dataplane;
 struct ike_sa;
+struct radius_client;
+struct mschapv2_ctx;
 
 struct gw_counters {
 	uint64_t handshakes_ok, handshakes_failed, auth_failures;
@@ -68,6 +70,9 @@ struct gw {
 	uint64_t started_ms;
 	struct loop_timer cookie_timer; /* rotates the cookie secret */
 	struct gw_counters ctr;
+	/* EAP (issue 5): set up in gw_init from users: and radius:, freed in gw_fini. */
+	struct radius_client *radius;   /* NULL without radius.servers */
+	struct mschapv2_ctx *mschapv2;  /* NULL without users: or without MD4/DES */
 };
 
 /* Everything but the sockets: config, crypto, trust, credentials, pools, SA table. */

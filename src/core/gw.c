@@ -20,7 +20,9 @@
 #include "ikegw/gw.h"
 #include "ikegw/ike_sa.h"
 #include "ikegw/loop.h"
+#include "ikegw/mschapv2.h"
 #include "ikegw/pool.h"
+#include "ikegw/radius_client.h"
 #include "ikegw/sa_table.h"
 #include "ikegw/suite.h"
 #include "ikegw/udp.h"
@@ -156,6 +158,22 @@ static void cookie_tick(struct loop *loop, void *arg)
 	loop_timer_arm_in(loop, &gw->cookie_timer, GW_COOKIE_ROTATE_MS);
 }
 
+/* EAP (issue 5): MSCHAPv2 for local users, the RADIUS client for eap-radius. */
+static int init_eap(struct gw *gw)
+{
+	const struct config *cfg = gw->cfg;
+
+	if (cfg->n_users > 0 && !(gw->mschapv2 = mschapv2_ctx_new()))
+		log_warn(&gw->log, NULL, "MD4/DES unavailable (OpenSSL legacy provider): "
+			 "eap-mschapv2 refuses every client");
+	if (cfg->radius.n_servers > 0 &&
+	    !(gw->radius = radius_client_new(gw->loop, &cfg->radius, &gw->log))) {
+		log_err(&gw->log, NULL, "RADIUS client cannot be set up");
+		return -EIO;
+	}
+	return 0;
+}
+
 int gw_init(struct gw *gw, struct config *cfg, const struct loop_clock *clock, FILE *logf)
 {
 	memset(gw, 0, sizeof(*gw));
@@ -178,7 +196,7 @@ int gw_init(struct gw *gw, struct config *cfg, const struct loop_clock *clock, F
 	frag_limits_default(&gw->frag_lim);
 	loop_timer_init(&gw->cookie_timer, cookie_tick, gw);
 	loop_timer_arm_in(gw->loop, &gw->cookie_timer, GW_COOKIE_ROTATE_MS);
-	if (init_trust(gw) != 0 || init_pools(gw) != 0)
+	if (init_trust(gw) != 0 || init_pools(gw) != 0 || init_eap(gw) != 0)
 		return -EINVAL;
 	return 0;
 }
@@ -299,6 +317,8 @@ void gw_fini(struct gw *gw, bool say_goodbye)
 	for (size_t i = 0; gw->pools && i < gw->cfg->n_pools; i++)
 		pool_free(gw->pools[i]);
 	free(gw->pools);
+	radius_client_free(gw->radius); /* issue 5 */
+	mschapv2_ctx_free(gw->mschapv2);
 	free(gw->certreq);
 	cert_own_free(gw->own);
 	cert_store_free(gw->trust);

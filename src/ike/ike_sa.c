@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "ikegw/dataplane.h"
+#include "ikegw/eap_session.h"
 #include "ikegw/gw.h"
 #include "ikegw/ike_sa.h"
 #include "ikegw/pool.h"
@@ -89,6 +90,8 @@ void ike_sa_free(struct ike_sa *sa)
 		pool_lease_put(sa->pool, &sa->vip);
 	if (sa->ent.in_table)
 		sa_table_remove(gw->sas, &sa->ent);
+	eap_session_free(sa->eap); /* an EAP conversation cut short (terminate, shutdown) */
+	sa->eap = NULL;
 	keymat_ike_free(sa->keys);
 	free_init_messages(sa);
 	free(sa->resp);

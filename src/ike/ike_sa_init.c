@@ -215,6 +215,8 @@ static int build_response(struct ike_sa *sa,
 	if (gw->certreq_len)
 		codec_enc_cert(&e, IKEV2_PL_CERTREQ, IKEV2_CERT_X509_SIG, gw->certreq,
 			       gw->certreq_len);
+	/* RFC 4739: certificate + EAP profiles need a second authentication round. */
+	codec_enc_notify(&e, 0, NULL, 0, IKEV2_N_MULTIPLE_AUTH_SUPPORTED, NULL, 0);
 	if (sa->frag_supported) /* RFC 7383 2.3 */
 		codec_enc_notify(&e, 0, NULL, 0, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	codec_enc_notify(&e, 0, NULL, 0, IKEV2_N_SIGNATURE_HASH_ALGORITHMS, our_sig_hashes,
