@@ -82,6 +82,11 @@ void gw_fini(struct gw *gw, bool say_goodbye);
 /* Open the UDP sockets and hook them to the loop and to ike_recv(). */
 int gw_listen(struct gw *gw);
 time_t gw_time(const struct gw *gw);
+/* Append the CERTREQ hashes (SHA-1 of each SubjectPublicKeyInfo) of the CAs in a PEM file. */
+int gw_certreq_add(const struct gw *gw, const char *ca_path, uint8_t **buf, size_t *len);
+struct ip_prefix;
+struct config_prefix;
+void gw_prefix_from_config(struct ip_prefix *out, const struct config_prefix *in);
 
 /* Entry point for every IKE datagram (the non-ESP marker already stripped). */
 void ike_recv(struct gw *gw, const struct sockaddr_storage *local,

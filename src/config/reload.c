@@ -63,36 +63,6 @@ static int reload_fail(struct reload_report *rep, int rc, const char *fmt, ...)
 
 /* ---- prepare: trust ------------------------------------------------------------------- */
 
-/* RFC 7296 3.7: CERTREQ data is the SHA-1 of each trusted CA's SubjectPublicKeyInfo. */
-static int plan_certreq_add(struct reload_plan *p, const EVP_MD *sha1, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	uint8_t *der = NULL, *grown;
-	unsigned int hlen = 0;
-	int n, rc = -EINVAL;
-	X509 *ca;
-
-	if (!f)
-		return -errno;
-	while ((ca = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-		n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(ca), &der);
-		grown = n > 0 ? realloc(p->certreq, p->certreq_len + 20) : NULL;
-		if (grown) {
-			p->certreq = grown;
-			if (EVP_Digest(der, (size_t)n, grown + p->certreq_len, &hlen, sha1, NULL) == 1 &&
-			    hlen == 20) {
-				p->certreq_len += 20;
-				rc = 0;
-			}
-		}
-		OPENSSL_free(der);
-		der = NULL;
-		X509_free(ca);
-	}
-	fclose(f);
-	return rc;
-}
-
 static int plan_trust(struct gw *gw, const struct config *nc, struct reload_plan *p,
 		      struct reload_report *rep)
 {
@@ -104,7 +74,7 @@ static int plan_trust(struct gw *gw, const struct config *nc, struct reload_plan
 		return reload_fail(rep, -E2BIG, "trust: more than %d CA or CRL files", RELOAD_PATHS_MAX);
 	for (size_t i = 0; i < nca; i++) {
 		ca[i] = nc->trust.ca[i].s;
-		if (plan_certreq_add(p, suite_md_get(gw->suite, SUITE_MD_SHA1), ca[i]) != 0)
+		if (gw_certreq_add(gw, ca[i], &p->certreq, &p->certreq_len) != 0)
 			log_warn(&gw->log, NULL, "reload: cannot hash CA %s for CERTREQ", ca[i]);
 	}
 	for (size_t i = 0; i < ncrl; i++)
@@ -119,13 +89,6 @@ static int plan_trust(struct gw *gw, const struct config *nc, struct reload_plan
 
 /* ---- prepare: pools ------------------------------------------------------------------- */
 
-static void to_prefix(struct ip_prefix *out, const struct config_prefix *in)
-{
-	memset(out, 0, sizeof(*out));
-	out->addr.family = (uint8_t)in->addr.family;
-	memcpy(out->addr.bytes, &in->addr.u, in->addr.family == AF_INET ? 4 : 16);
-	out->len = in->len;
-}
 
 /* The gateway's own addresses are never handed out (SPEC.md "pools"). */
 static void pool_reserve_listen(struct pool *pool, const struct config *cfg)
@@ -143,8 +106,8 @@ static struct pool *pool_from_config(const struct config_pool *cp)
 {
 	struct ip_prefix v4, v6;
 
-	to_prefix(&v4, &cp->ipv4);
-	to_prefix(&v6, &cp->ipv6);
+	gw_prefix_from_config(&v4, &cp->ipv4);
+	gw_prefix_from_config(&v6, &cp->ipv6);
 	return pool_new(cp->name, cp->has_ipv4 ? &v4 : NULL, cp->has_ipv6 ? &v6 : NULL);
 }
 
@@ -280,8 +243,8 @@ static void commit_pools(struct gw *gw, const struct config *nc, struct reload_p
 
 		if (!config_find_pool(old, cp->name))
 			continue;
-		to_prefix(&v4, &cp->ipv4);
-		to_prefix(&v6, &cp->ipv6);
+		gw_prefix_from_config(&v4, &cp->ipv4);
+		gw_prefix_from_config(&v6, &cp->ipv6);
 		if (pool_resize(p->pools[i], cp->has_ipv4 ? &v4 : NULL, cp->has_ipv6 ? &v6 : NULL))
 			log_warn(&gw->log, NULL, "reload: pool %s keeps its previous range", cp->name);
 		pool_reserve_listen(p->pools[i], nc);

@@ -56,9 +56,9 @@ static int udp_sender(void *arg, const struct sockaddr_storage *local,
 }
 
 /* RFC 7296 3.7: CERTREQ data is the SHA-1 of each trusted CA's SubjectPublicKeyInfo. */
-static int add_certreq_hash(struct gw *gw, const char *path)
+int gw_certreq_add(const struct gw *gw, const char *ca_path, uint8_t **buf, size_t *len)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(ca_path, "r");
 	X509 *ca;
 	uint8_t *der = NULL, *grown;
 	unsigned int hlen = 0;
@@ -68,13 +68,13 @@ static int add_certreq_hash(struct gw *gw, const char *path)
 		return -errno;
 	while ((ca = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
 		n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(ca), &der);
-		grown = realloc(gw->certreq, gw->certreq_len + 20);
-		if (n > 0 && grown) {
-			gw->certreq = grown;
-			if (EVP_Digest(der, (size_t)n, grown + gw->certreq_len, &hlen,
+		grown = n > 0 ? realloc(*buf, *len + 20) : NULL;
+		if (grown) {
+			*buf = grown;
+			if (EVP_Digest(der, (size_t)n, grown + *len, &hlen,
 				       suite_md_get(gw->suite, SUITE_MD_SHA1), NULL) == 1 &&
 			    hlen == 20) {
-				gw->certreq_len += 20;
+				*len += 20;
 				rc = 0;
 			}
 		}
@@ -95,7 +95,7 @@ static int init_trust(struct gw *gw)
 
 	for (size_t i = 0; i < nca; i++) {
 		ca[i] = t->ca[i].s;
-		if (add_certreq_hash(gw, ca[i]) != 0)
+		if (gw_certreq_add(gw, ca[i], &gw->certreq, &gw->certreq_len) != 0)
 			log_warn(&gw->log, NULL, "cannot hash CA %s for CERTREQ", ca[i]);
 	}
 	for (size_t i = 0; i < ncrl; i++)
@@ -113,7 +113,7 @@ static int init_trust(struct gw *gw)
 	return 0;
 }
 
-static void to_prefix(struct ip_prefix *out, const struct config_prefix *in)
+void gw_prefix_from_config(struct ip_prefix *out, const struct config_prefix *in)
 {
 	memset(out, 0, sizeof(*out));
 	out->addr.family = (uint8_t)in->addr.family;
@@ -132,8 +132,8 @@ static int init_pools(struct gw *gw)
 		const struct config_pool *p = &cfg->pools[i];
 		struct ip_prefix v4, v6;
 
-		to_prefix(&v4, &p->ipv4);
-		to_prefix(&v6, &p->ipv6);
+		gw_prefix_from_config(&v4, &p->ipv4);
+		gw_prefix_from_config(&v6, &p->ipv6);
 		gw->pools[i] = pool_new(p->name, p->has_ipv4 ? &v4 : NULL, p->has_ipv6 ? &v6 : NULL);
 		if (!gw->pools[i]) {
 			log_err(&gw->log, NULL, "pool %s cannot be created", p->name);
@@ -234,9 +234,9 @@ static int start_userspace(struct gw *gw)
 
 	for (size_t i = 0; i < cfg->n_pools && n + 2 <= 128; i++) {
 		if (cfg->pools[i].has_ipv4)
-			to_prefix(&routes[n++], &cfg->pools[i].ipv4);
+			gw_prefix_from_config(&routes[n++], &cfg->pools[i].ipv4);
 		if (cfg->pools[i].has_ipv6)
-			to_prefix(&routes[n++], &cfg->pools[i].ipv6);
+			gw_prefix_from_config(&routes[n++], &cfg->pools[i].ipv6);
 	}
 	gw->dp = dp_userspace_new(gw->loop, gw->udp, cfg->gateway.tun_name, routes, n, &gw->log);
 	if (!gw->dp)
