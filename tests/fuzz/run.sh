@@ -8,6 +8,7 @@ set -u
 bindir=${1:?usage: $0 FUZZ_BIN_DIR SECONDS}
 secs=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
+export IKEGW_TOP="${IKEGW_TOP:-$(cd "$here/../.." && pwd)}" # targets load test data
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/ikegw-fuzz.XXXXXX")
 status=0 ran=0
 
