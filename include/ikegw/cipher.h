@@ -59,4 +59,9 @@ int cipher_mac_verify(struct cipher_ctx *cx, enum suite_md md, const uint8_t *ke
 		      size_t key_len, const struct crypto_chunk *parts, size_t n,
 		      const uint8_t *icv, size_t icv_len);
 
+/* Get (set = 0) or set (set = 1) the AEAD tag of an initialised context: 0 or -EIO. */
+int cipher_aead_tag(EVP_CIPHER_CTX *e, uint8_t *tag, size_t tag_len, int set);
+/* out = md(parts[0] | parts[1] | ...); out must hold EVP_MD_get_size(md) octets. */
+int cipher_digest(const EVP_MD *md, const struct crypto_chunk *parts, size_t n, uint8_t *out);
+
 #endif

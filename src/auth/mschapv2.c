@@ -15,6 +15,7 @@
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 
+#include "ikegw/cipher.h"
 #include "ikegw/mschapv2.h"
 
 struct mschapv2_ctx {
@@ -36,10 +37,6 @@ static const char key_magic3[] =
 #define SHS_PAD_LEN 40
 _Static_assert(sizeof(key_magic2) == 85 && sizeof(key_magic3) == 85, "RFC 3079 3.4 magics");
 
-struct part {
-	const void *p;
-	size_t n;
-};
 
 struct mschapv2_ctx *mschapv2_ctx_new(void)
 {
@@ -75,26 +72,11 @@ void mschapv2_ctx_free(struct mschapv2_ctx *c)
 	free(c);
 }
 
-/* out = md(parts...); the digest must fit in EVP_MAX_MD_SIZE. */
-static int digest(const EVP_MD *md, const struct part *parts, size_t n, uint8_t *out)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex2(ctx, md, NULL) == 1;
-
-	for (size_t i = 0; ok && i < n; i++)
-		ok = EVP_DigestUpdate(ctx, parts[i].p, parts[i].n) == 1;
-	ok = ok && EVP_DigestFinal_ex(ctx, out, NULL) == 1;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		ERR_clear_error();
-	return ok ? 0 : -EIO;
-}
-
 /* The first len octets of SHA1(parts...), from the default context. */
-static int sha1_trunc(const struct part *parts, size_t n, uint8_t *out, size_t len)
+static int sha1_trunc(const struct crypto_chunk *parts, size_t n, uint8_t *out, size_t len)
 {
 	uint8_t full[EVP_MAX_MD_SIZE];
-	int rc = digest(EVP_sha1(), parts, n, full);
+	int rc = cipher_digest(EVP_sha1(), parts, n, full);
 
 	if (rc == 0)
 		memcpy(out, full, len);
@@ -118,7 +100,7 @@ int mschapv2_nt_hash_ascii(const struct mschapv2_ctx *c, const char *password,
 		uni[2 * i] = (uint8_t)password[i];
 		uni[2 * i + 1] = 0;
 	}
-	rc = digest(c->md4, &(struct part){ uni, 2 * n }, 1, full);
+	rc = cipher_digest(c->md4, &(struct crypto_chunk){ uni, 2 * n }, 1, full);
 	if (rc == 0)
 		memcpy(out, full, MSCHAPV2_NT_HASH_LEN);
 	OPENSSL_cleanse(uni, sizeof(uni));
@@ -134,7 +116,7 @@ int mschapv2_hash_nt_hash(const struct mschapv2_ctx *c, const uint8_t nt_hash[16
 
 	if (!c || !nt_hash || !out)
 		return -EINVAL;
-	rc = digest(c->md4, &(struct part){ nt_hash, 16 }, 1, full);
+	rc = cipher_digest(c->md4, &(struct crypto_chunk){ nt_hash, 16 }, 1, full);
 	if (rc == 0)
 		memcpy(out, full, 16);
 	OPENSSL_cleanse(full, sizeof(full));
@@ -144,7 +126,7 @@ int mschapv2_hash_nt_hash(const struct mschapv2_ctx *c, const uint8_t nt_hash[16
 int mschapv2_challenge_hash(const uint8_t peer_challenge[16], const uint8_t auth_challenge[16],
 			    const char *user, size_t user_len, uint8_t out[8])
 {
-	const struct part parts[] = {
+	const struct crypto_chunk parts[] = {
 		{ peer_challenge, 16 }, { auth_challenge, 16 }, { user, user_len },
 	};
 
@@ -236,7 +218,7 @@ int mschapv2_auth_response(const struct mschapv2_ctx *c, const uint8_t nt_hash[1
 		return -EINVAL;
 	rc = mschapv2_hash_nt_hash(c, nt_hash, hh);
 	if (rc == 0) { /* RFC 2759 8.7 */
-		const struct part p1[] = {
+		const struct crypto_chunk p1[] = {
 			{ hh, 16 }, { nt_response, 24 }, { auth_magic1, sizeof(auth_magic1) - 1 },
 		};
 		rc = sha1_trunc(p1, 3, d, 20);
@@ -244,7 +226,7 @@ int mschapv2_auth_response(const struct mschapv2_ctx *c, const uint8_t nt_hash[1
 	if (rc == 0)
 		rc = mschapv2_challenge_hash(peer_challenge, auth_challenge, user, user_len, ch);
 	if (rc == 0) {
-		const struct part p2[] = {
+		const struct crypto_chunk p2[] = {
 			{ d, 20 }, { ch, 8 }, { auth_magic2, sizeof(auth_magic2) - 1 },
 		};
 		rc = sha1_trunc(p2, 3, d, 20);
@@ -286,7 +268,7 @@ int mschapv2_master_key(const struct mschapv2_ctx *c, const uint8_t nt_hash[16],
 		return -EINVAL;
 	rc = mschapv2_hash_nt_hash(c, nt_hash, hh);
 	if (rc == 0) { /* RFC 3079 3.4 GetMasterKey */
-		const struct part p[] = {
+		const struct crypto_chunk p[] = {
 			{ hh, 16 }, { nt_response, 24 }, { key_magic1, sizeof(key_magic1) - 1 },
 		};
 		rc = sha1_trunc(p, 3, out, 16);
@@ -306,7 +288,7 @@ int mschapv2_start_key(const uint8_t master_key[16], bool is_send, bool is_serve
 	if (!master_key || !out || len > 20)
 		return -EINVAL;
 	memset(pad2, 0xf2, sizeof(pad2));
-	const struct part p[] = {
+	const struct crypto_chunk p[] = {
 		{ master_key, 16 }, { pad1, sizeof(pad1) }, { magic, sizeof(key_magic2) - 1 },
 		{ pad2, sizeof(pad2) },
 	};

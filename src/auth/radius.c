@@ -15,31 +15,19 @@
 #include <openssl/rand.h>
 
 #include "ikegw/eap.h"
+#include "ikegw/cipher.h"
 #include "ikegw/radius.h"
 
 #define MPPE_STRING_MAX 240 /* 255 - 2 (attr) - 4 (vendor) - 2 (sub-attr) - 2 (salt), /16 */
 
-struct part {
-	const void *p;
-	size_t n;
-};
 
-static int md5_parts(const struct part *parts, size_t n, uint8_t out[16])
+static int md5_parts(const struct crypto_chunk *parts, size_t n, uint8_t out[16])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex2(ctx, EVP_md5(), NULL) == 1;
-
-	for (size_t i = 0; ok && i < n; i++)
-		ok = EVP_DigestUpdate(ctx, parts[i].p, parts[i].n) == 1;
-	ok = ok && EVP_DigestFinal_ex(ctx, out, NULL) == 1;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		ERR_clear_error();
-	return ok ? 0 : -EIO;
+	return cipher_digest(EVP_md5(), parts, n, out);
 }
 
 /* RFC 3579 3.2: HMAC-MD5 keyed with the shared secret. */
-static int hmac_md5_parts(const uint8_t *key, size_t key_len, const struct part *parts,
+static int hmac_md5_parts(const uint8_t *key, size_t key_len, const struct crypto_chunk *parts,
 			  size_t n, uint8_t out[16])
 {
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -52,7 +40,7 @@ static int hmac_md5_parts(const uint8_t *key, size_t key_len, const struct part 
 	params[1] = OSSL_PARAM_construct_end();
 	ok = ctx && EVP_MAC_init(ctx, key, key_len, params) == 1;
 	for (size_t i = 0; ok && i < n; i++)
-		ok = EVP_MAC_update(ctx, parts[i].p, parts[i].n) == 1;
+		ok = EVP_MAC_update(ctx, parts[i].p, parts[i].len) == 1;
 	ok = ok && EVP_MAC_final(ctx, out, &len, 16) == 1 && len == 16;
 	EVP_MAC_CTX_free(ctx);
 	EVP_MAC_free(mac);
@@ -66,10 +54,10 @@ static int hmac_md5_parts(const uint8_t *key, size_t key_len, const struct part 
 static int mppe_block_key(const uint8_t *secret, size_t secret_len, const uint8_t *prev,
 			  size_t prev_len, const uint8_t salt[2], bool first, uint8_t b[16])
 {
-	const struct part first_parts[] = {
+	const struct crypto_chunk first_parts[] = {
 		{ secret, secret_len }, { prev, prev_len }, { salt, 2 },
 	};
-	const struct part next_parts[] = { { secret, secret_len }, { prev, prev_len } };
+	const struct crypto_chunk next_parts[] = { { secret, secret_len }, { prev, prev_len } };
 
 	return first ? md5_parts(first_parts, 3, b) : md5_parts(next_parts, 2, b);
 }
@@ -216,7 +204,7 @@ static int sign_request(struct wbuf *w, size_t start, size_t ma_off, const uint8
 	size_t len = wbuf_len(w) - start;
 	uint8_t *pkt = wbuf_at(w, start, len);
 	uint8_t *ma = wbuf_at(w, ma_off, RADIUS_AUTH_LEN);
-	const struct part whole = { pkt, len };
+	const struct crypto_chunk whole = { pkt, len };
 
 	if (!pkt || !ma)
 		return -ENOSPC;
@@ -405,7 +393,7 @@ static int check_response_auth(const uint8_t *pkt, size_t n, const struct walk *
 			       const uint8_t req_auth[16], const uint8_t *secret,
 			       size_t secret_len)
 {
-	const struct part parts[] = {
+	const struct crypto_chunk parts[] = {
 		{ wk->hdr.p, 4 }, { req_auth, 16 }, { wk->attrs.p, wk->attrs.len },
 		{ secret, secret_len },
 	};
@@ -439,7 +427,7 @@ static int check_message_auth(const struct walk *wk, const uint8_t req_auth[16],
 	if (rbuf_bytes(&r, wk->ma_pos, &before) || rbuf_bytes(&r, 16, &got))
 		return -EBADMSG;
 	rbuf_rest(&r, &after, &after_len);
-	const struct part parts[] = {
+	const struct crypto_chunk parts[] = {
 		{ wk->hdr.p, 4 }, { req_auth, 16 }, { before, wk->ma_pos }, { zero, 16 },
 		{ after, after_len },
 	};

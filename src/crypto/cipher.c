@@ -7,6 +7,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -120,7 +121,7 @@ static int aead_start(struct cipher_ctx *cx, const struct suite_encr *alg, const
 	return rc;
 }
 
-static int aead_tag_param(EVP_CIPHER_CTX *e, uint8_t *tag, size_t tag_len, int set)
+int cipher_aead_tag(EVP_CIPHER_CTX *e, uint8_t *tag, size_t tag_len, int set)
 {
 	OSSL_PARAM params[2];
 
@@ -142,7 +143,7 @@ int cipher_aead_seal(struct cipher_ctx *cx, const struct suite_encr *alg, const 
 	if (rc == 0 && evp_final(cx->evp) != 0)
 		rc = -EIO;
 	if (rc == 0)
-		rc = aead_tag_param(cx->evp, tag, alg->icv_len, 0);
+		rc = cipher_aead_tag(cx->evp, tag, alg->icv_len, 0);
 	return rc;
 }
 
@@ -159,7 +160,7 @@ int cipher_aead_open(struct cipher_ctx *cx, const struct suite_encr *alg, const 
 		rc = evp_update(cx->evp, out, in, len);
 	if (rc == 0) {
 		memcpy(expect, tag, alg->icv_len);
-		rc = aead_tag_param(cx->evp, expect, alg->icv_len, 1);
+		rc = cipher_aead_tag(cx->evp, expect, alg->icv_len, 1);
 	}
 	/* The final of a decryption fails when the tag does not verify. */
 	if (rc == 0)
@@ -265,4 +266,18 @@ int cipher_mac_verify(struct cipher_ctx *cx, enum suite_md md, const uint8_t *ke
 		rc = -EBADMSG;
 	OPENSSL_cleanse(calc, sizeof(calc));
 	return rc;
+}
+
+int cipher_digest(const EVP_MD *md, const struct crypto_chunk *parts, size_t n, uint8_t *out)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_DigestInit_ex2(ctx, md, NULL) == 1;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = EVP_DigestUpdate(ctx, parts[i].p, parts[i].len) == 1;
+	ok = ok && EVP_DigestFinal_ex(ctx, out, NULL) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		ERR_clear_error();
+	return ok ? 0 : -EIO;
 }

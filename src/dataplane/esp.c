@@ -224,17 +224,6 @@ static int esp_aead_run(EVP_CIPHER_CTX *evp, const uint8_t *in, uint8_t *out, si
 	return outl == 0 ? 0 : -EIO;
 }
 
-static int esp_aead_tag(EVP_CIPHER_CTX *evp, uint8_t *tag, size_t len, int set)
-{
-	OSSL_PARAM p[2];
-
-	p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, len);
-	p[1] = OSSL_PARAM_construct_end();
-	if (set)
-		return EVP_CIPHER_CTX_set_params(evp, p) == 1 ? 0 : -EIO;
-	return EVP_CIPHER_CTX_get_params(evp, p) == 1 ? 0 : -EIO;
-}
-
 static int esp_aead_seal(struct esp_ctx *e, const struct esp_sa *sa, const uint8_t *iv,
 			 const uint8_t *aad, uint8_t *buf, size_t len, uint8_t *tag)
 {
@@ -243,7 +232,7 @@ static int esp_aead_seal(struct esp_ctx *e, const struct esp_sa *sa, const uint8
 	if (rc == 0)
 		rc = esp_aead_run(e->cx->evp, buf, buf, len);
 	if (rc == 0)
-		rc = esp_aead_tag(e->cx->evp, tag, sa->encr->icv_len, 0);
+		rc = cipher_aead_tag(e->cx->evp, tag, sa->encr->icv_len, 0);
 	if (rc != 0)
 		e->keyed_len = 0; /* state unknown: key again next time */
 	return rc == 0 ? 0 : -EIO;
@@ -259,7 +248,7 @@ static int esp_aead_open(struct esp_ctx *e, const struct esp_sa *sa, const struc
 		rc = esp_aead_init(e, sa, v->iv, v->hdr, 0);
 	if (rc == 0) {
 		memcpy(tag, v->icv, sa->encr->icv_len);
-		rc = esp_aead_tag(e->cx->evp, tag, sa->encr->icv_len, 1);
+		rc = cipher_aead_tag(e->cx->evp, tag, sa->encr->icv_len, 1);
 	}
 	if (rc == 0)
 		rc = esp_aead_run(e->cx->evp, v->ct, out, v->ct_len);

@@ -198,63 +198,53 @@ static int xfrm_sa_info(struct xfrm_usersa_info *p, const struct xfrm_sa_spec *s
 	return 0;
 }
 
+/*
+ * XFRMA_ALG_*: a fixed kernel struct immediately followed by the key.  The copy on the
+ * stack holds key material, so it is wiped whatever happens.
+ */
+static int xfrm_put_keyed(struct nlmsghdr *nlh, size_t len, uint16_t type, const void *hdr,
+			  size_t hdr_len, const uint8_t *key, size_t key_len)
+{
+	uint8_t buf[sizeof(struct xfrm_algo_aead) + DP_KEY_MAX];
+	int rc;
+
+	if (hdr_len > sizeof(struct xfrm_algo_aead) || key_len > DP_KEY_MAX)
+		return -EINVAL;
+	memcpy(buf, hdr, hdr_len);
+	memcpy(buf + hdr_len, key, key_len);
+	rc = mnl_attr_put_check(nlh, len, type, hdr_len + key_len, buf) ? 0 : -ENOBUFS;
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return rc;
+}
+
 static int xfrm_put_aead(struct nlmsghdr *nlh, size_t len, const struct dp_sa *sa,
 			 const struct xfrm_alg *alg)
 {
-	union {
-		struct xfrm_algo_aead a;
-		uint8_t raw[sizeof(struct xfrm_algo_aead) + DP_KEY_MAX];
-	} u;
-	int rc;
+	struct xfrm_algo_aead a = { .alg_key_len = alg->key_bits, .alg_icv_len = alg->icv_bits };
 
-	memset(&u, 0, sizeof(u));
-	strncpy(u.a.alg_name, alg->name, sizeof(u.a.alg_name) - 1);
-	u.a.alg_key_len = alg->key_bits;
-	u.a.alg_icv_len = alg->icv_bits;
-	memcpy(u.a.alg_key, sa->enc_key, sa->enc_key_len);
-	rc = mnl_attr_put_check(nlh, len, XFRMA_ALG_AEAD, sizeof(u.a) + sa->enc_key_len, &u)
-		? 0 : -ENOBUFS;
-	OPENSSL_cleanse(&u, sizeof(u));
-	return rc;
+	strncpy(a.alg_name, alg->name, sizeof(a.alg_name) - 1);
+	return xfrm_put_keyed(nlh, len, XFRMA_ALG_AEAD, &a, sizeof(a), sa->enc_key,
+			      sa->enc_key_len);
 }
 
 static int xfrm_put_crypt(struct nlmsghdr *nlh, size_t len, const struct dp_sa *sa,
 			  const struct xfrm_alg *alg)
 {
-	union {
-		struct xfrm_algo a;
-		uint8_t raw[sizeof(struct xfrm_algo) + DP_KEY_MAX];
-	} u;
-	int rc;
+	struct xfrm_algo a = { .alg_key_len = alg->key_bits };
 
-	memset(&u, 0, sizeof(u));
-	strncpy(u.a.alg_name, alg->name, sizeof(u.a.alg_name) - 1);
-	u.a.alg_key_len = alg->key_bits;
-	memcpy(u.a.alg_key, sa->enc_key, sa->enc_key_len);
-	rc = mnl_attr_put_check(nlh, len, XFRMA_ALG_CRYPT, sizeof(u.a) + sa->enc_key_len, &u)
-		? 0 : -ENOBUFS;
-	OPENSSL_cleanse(&u, sizeof(u));
-	return rc;
+	strncpy(a.alg_name, alg->name, sizeof(a.alg_name) - 1);
+	return xfrm_put_keyed(nlh, len, XFRMA_ALG_CRYPT, &a, sizeof(a), sa->enc_key,
+			      sa->enc_key_len);
 }
 
 static int xfrm_put_auth(struct nlmsghdr *nlh, size_t len, const struct dp_sa *sa,
 			 const struct xfrm_alg *alg)
 {
-	union {
-		struct xfrm_algo_auth a;
-		uint8_t raw[sizeof(struct xfrm_algo_auth) + DP_KEY_MAX];
-	} u;
-	int rc;
+	struct xfrm_algo_auth a = { .alg_key_len = alg->key_bits, .alg_trunc_len = alg->icv_bits };
 
-	memset(&u, 0, sizeof(u));
-	strncpy(u.a.alg_name, alg->name, sizeof(u.a.alg_name) - 1);
-	u.a.alg_key_len = alg->key_bits;
-	u.a.alg_trunc_len = alg->icv_bits;
-	memcpy(u.a.alg_key, sa->integ_key, sa->integ_key_len);
-	rc = mnl_attr_put_check(nlh, len, XFRMA_ALG_AUTH_TRUNC,
-				sizeof(u.a) + sa->integ_key_len, &u) ? 0 : -ENOBUFS;
-	OPENSSL_cleanse(&u, sizeof(u));
-	return rc;
+	strncpy(a.alg_name, alg->name, sizeof(a.alg_name) - 1);
+	return xfrm_put_keyed(nlh, len, XFRMA_ALG_AUTH_TRUNC, &a, sizeof(a), sa->integ_key,
+			      sa->integ_key_len);
 }
 
 static int xfrm_put_algs(struct nlmsghdr *nlh, size_t len, const struct dp_sa *sa)
