@@ -310,3 +310,19 @@ it_client_down() {
 	kill "$IT_CL_PID" 2>/dev/null
 	wait "$IT_CL_PID" 2>/dev/null
 }
+
+# it_expect_refused NAME CLIENT LOGREGEX: the client was refused with AUTHENTICATION_FAILED
+# and ikegwd logged a line matching LOGREGEX (extended regex; address, identity, reason).
+it_expect_refused() {
+	local name=$1 c=$IT_DIR/cl-$2
+	if grep -q ESTABLISHED "$c/sas.txt"; then
+		it_fail "$name" "client was let in"; return
+	fi
+	if ! grep -q AUTHENTICATION_FAILED "$c/charon.log"; then
+		it_fail "$name" "client did not get AUTHENTICATION_FAILED"; return
+	fi
+	if ! grep -qE "$3" "$IT_DIR/ikegwd.log"; then
+		it_fail "$name" "no gateway log line matching '$3'"; return
+	fi
+	it_pass "$name"
+}
