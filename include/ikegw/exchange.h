@@ -2,7 +2,7 @@
 /*
  * The exchange layer between the wire and the per-exchange handlers: message-ID window,
  * retransmission cache, SK unwrap on the way in and SK wrap on the way out.  Handlers
- * (ike_sa_init.c, ike_auth.c, informational.c) see decoded messages and build inner
+ * (ike_sa_init.c, ike_auth.c, create_child.c, informational.c) see decoded messages and build inner
  * payload chains; they never touch sockets or keys directly.
  */
 #ifndef IKEGW_EXCHANGE_H
@@ -40,8 +40,11 @@ int exchange_send(struct ike_sa *sa, const uint8_t *msg, size_t len);
 int exchange_send_path(struct gw *gw, const struct ike_path *path, const uint8_t *msg,
 		       size_t len);
 
-/* Delete the IKE SA towards the client (we are not the original initiator). */
+/* Fire-and-forget Delete of the IKE SA (shutdown, terminate: the SA is freed next). */
 int exchange_send_delete(struct ike_sa *sa);
+/* An encrypted message of this SA (header SPIs and keys by our role) into w. */
+int exchange_build(struct ike_sa *sa, uint8_t exchange, uint32_t msg_id, uint8_t flags,
+		   const uint8_t *inner, size_t inner_len, uint8_t first, struct wbuf *w);
 
 /* Handlers. */
 void ike_sa_init_recv(struct gw *gw, const struct ike_path *path, const uint8_t *pkt,

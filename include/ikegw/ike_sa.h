@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * An IKE SA as the responder keeps it, with its one Child SA (remote access: a client
- * gets one tunnel).  The struct owns its keys, the IKE_SA_INIT messages it still needs
- * for AUTH (freed once established), its cached last response, its lease and its timers;
- * ike_sa_free() releases all of them, so nothing outlives the SA.
+ * An IKE SA, with its one Child SA (remote access: a client gets one tunnel) and, while
+ * that is being rekeyed, the pair it replaces.  The struct owns its keys, the
+ * IKE_SA_INIT messages it still needs for AUTH (freed once established), its cached
+ * last response, its own outstanding request, its lease and its timers (sa_timers.c
+ * lists them); ike_sa_free() releases all of them, so nothing outlives the SA.
+ *
+ * Roles: the client is the original initiator of the SA it creates; after an IKE SA
+ * rekey the side that started the rekey is (RFC 7296 3.1: "this bit changes to reflect
+ * who initiated the last rekey"), so orig_init says whether that is us.
  */
 #ifndef IKEGW_IKE_SA_H
 #define IKEGW_IKE_SA_H
@@ -34,6 +39,8 @@ enum ike_sa_state {
 
 struct child_sa {
 	bool installed;
+	bool rekeying;     /* our CREATE_CHILD_SA rekeying it is outstanding */
+	bool we_delete;    /* replaced by our rekey: our Delete for it is still owed */
 	uint32_t reqid;
 	uint32_t spi_in;  /* ours: the client sends with it */
 	uint32_t spi_out; /* the client's */
@@ -41,7 +48,15 @@ struct child_sa {
 	uint8_t n_tsr;
 	struct ts tsi;                 /* the client's VIP */
 	struct ts tsr[IKE_SA_MAX_TS];  /* what it may reach */
+	uint64_t created_ms;
+	/* RFC 7296 2.8.1: the lower nonce of the exchange that created it (first 32
+	 * octets), for the rekey collision rule; created_by_us: we initiated it. */
+	uint8_t nonce_min[32];
+	uint8_t nonce_min_len;
+	bool created_by_us;
 };
+
+struct ike_req; /* our outstanding request (initiator.c) */
 
 struct ike_sa {
 	struct sa_table_entry ent;   /* spi_local = SPIr (ours), spi_remote = SPIi */
@@ -53,6 +68,8 @@ struct ike_sa {
 	bool natt;                   /* IKE floated to the NAT-T port */
 	bool nat_peer, nat_local;    /* RFC 7296 2.23 detection results */
 	bool frag_supported;         /* peer sent IKEV2_FRAGMENTATION_SUPPORTED */
+	bool orig_init;              /* we are the original initiator (we rekeyed it) */
+	bool superseded;             /* rekeyed: only its Delete is still expected */
 
 	/* The chosen IKE proposal, as suite entries. */
 	const struct suite_encr *encr;
@@ -73,7 +90,8 @@ struct ike_sa {
 
 	/* Responder message-ID window of one (RFC 7296 2.3). */
 	uint32_t rx_msgid;           /* next request we expect */
-	uint32_t tx_msgid;           /* our next request (Delete on shutdown, DPD) */
+	uint32_t tx_msgid;           /* our next request (Delete, DPD, rekeys) */
+	struct ike_req *req;         /* our request awaiting its response (window of one) */
 	uint8_t *resp;               /* our response to rx_msgid - 1, for retransmits */
 	size_t resp_len;
 	struct frag_out *resp_frags; /* the same when it went out in fragments (RFC 7383) */
@@ -87,9 +105,16 @@ struct ike_sa {
 	bool has_vip;
 	struct ip_addr vip;
 	uint64_t established_ms;
-	struct child_sa child;
+	struct child_sa child;       /* the current Child SA */
+	struct child_sa child_old;   /* replaced by a rekey, until its Delete is done */
+	struct child_sa child_spare; /* the redundant one of a rekey collision (2.8.1) */
+	uint64_t last_rx_ms;         /* last authenticated IKE message from the peer */
 
+	/* sa_timers.c: half-open (also a superseded SA's linger), DPD, idle, rekeys,
+	 * retransmission of our request. */
 	struct loop_timer half_open_timer;
+	struct loop_timer dpd_timer, idle_timer, rekey_child_timer, rekey_ike_timer;
+	struct loop_timer retx_timer;
 };
 
 struct ike_sa *ike_sa_new(struct gw *gw, const struct sockaddr_storage *local,
@@ -103,5 +128,21 @@ void ike_sa_drop_resp_frags(struct ike_sa *sa);
 struct ike_sa *ike_sa_from_entry(struct sa_table_entry *e);
 /* The IKE header SPIs as wire bytes (big-endian). */
 void ike_sa_spis(const struct ike_sa *sa, uint8_t spi_i[8], uint8_t spi_r[8]);
+/* The header SPIs in host form: (SPIi, SPIr) as the original initiator chose them. */
+uint64_t ike_sa_spi_i(const struct ike_sa *sa);
+uint64_t ike_sa_spi_r(const struct ike_sa *sa);
+/* The keys of what we send and what we receive (RFC 7296 2.14: SK_ei is the original
+ * initiator's). */
+const struct sk_dir_keys *ike_sa_tx_keys(const struct ike_sa *sa);
+const struct sk_dir_keys *ike_sa_rx_keys(const struct ike_sa *sa);
+/* The I flag of what we send (RFC 7296 3.1). */
+uint8_t ike_sa_flags(const struct ike_sa *sa);
+/* Remove a Child SA from the dataplane and forget it. */
+void ike_sa_child_drop(struct ike_sa *sa, struct child_sa *c);
+/* The Child SA (current, old or spare) whose outbound SPI (the peer's) / inbound SPI is spi. */
+struct child_sa *ike_sa_child_by_out(struct ike_sa *sa, uint32_t spi);
+struct child_sa *ike_sa_child_by_in(struct ike_sa *sa, uint32_t spi);
+/* Move the client's state (children, lease, profile, identity, path) into a new SA. */
+void ike_sa_move_state(struct ike_sa *from, struct ike_sa *to);
 
 #endif

@@ -24,6 +24,7 @@
 #include "ikegw/pool.h"
 #include "ikegw/radius_client.h"
 #include "ikegw/sa_table.h"
+#include "ikegw/sa_timers.h"
 #include "ikegw/suite.h"
 #include "ikegw/udp.h"
 #include "ikegw/xfrm.h"
@@ -287,8 +288,10 @@ int gw_listen(struct gw *gw)
 	rc = udp_attach(gw->udp, gw->loop);
 	if (rc == 0)
 		rc = start_dataplane(gw);
-	if (rc == 0 && gw->dp)
+	if (rc == 0 && gw->dp) {
+		sa_timers_hook_dataplane(gw); /* soft expiry rekeys, hard expiry deletes */
 		log_info(&gw->log, NULL, "dataplane: %s", gw->dp->ops->name);
+	}
 	return rc;
 }
 

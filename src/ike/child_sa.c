@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The Child SA that IKE_AUTH creates (RFC 7296 1.2, 2.9, 2.17): ESP proposal, traffic
- * selectors narrowed to the client's VIP and the profile's allow list, keys, and the
- * hand-over to the dataplane.
+ * Creating a Child SA (RFC 7296 1.2, 1.3, 2.9, 2.17): ESP proposal, traffic selectors
+ * narrowed to the client's VIP and the profile's allow list, keys, and the hand-over to
+ * the dataplane.  IKE_AUTH uses child_sa_negotiate(); CREATE_CHILD_SA (create_child.c)
+ * uses the pieces, because a rekey brings its own nonces, maybe a key exchange, and may
+ * be started by us.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "ikegw/ike_sa.h"
 #include "ikegw/ikev2.h"
 #include "ikegw/keymat.h"
+#include "ikegw/sa_timers.h"
 #include "ikegw/suite.h"
 
 static int read_ts(const struct ike_msg *m, uint8_t type, struct ts *out, size_t cap,
@@ -116,35 +119,41 @@ static void prefix_of(const struct ts *t, struct dp_prefix *out)
 	}
 }
 
-static int install(struct ike_sa *sa, const struct child_keys *ck)
+static int install(struct ike_sa *sa, struct child_sa *cs, const struct child_keys *ck,
+		   bool we_init)
 {
 	struct gw *gw = sa->gw;
-	struct dp_child c = { .reqid = sa->child.reqid, .local = sa->local, .peer = sa->peer,
+	struct dp_child c = { .reqid = cs->reqid, .local = sa->local, .peer = sa->peer,
 			      .encap = sa->natt || sa->nat_peer || sa->nat_local,
 			      .soft_lifetime_s = gw->cfg->lifetimes.child * 9 / 10,
 			      .hard_lifetime_s = gw->cfg->lifetimes.child, .replay_window = 128 };
 	int rc;
 
+	cs->created_ms = loop_now(gw->loop);
 	if (!gw->dp)
 		return 0;
-	fill_dir(&c.in, sa->child.spi_in, &ck->i2r);
-	fill_dir(&c.out, sa->child.spi_out, &ck->r2i);
-	prefix_of(&sa->child.tsi, &c.vip);
-	for (size_t i = 0; i < sa->child.n_tsr && i < DP_MAX_SUBNETS; i++)
-		prefix_of(&sa->child.tsr[i], &c.subnets[c.n_subnets++]);
+	sa_timers_hook_dataplane(gw);
+	/* RFC 7296 2.17: i2r protects what the exchange's initiator sends. */
+	fill_dir(&c.in, cs->spi_in, we_init ? &ck->r2i : &ck->i2r);
+	fill_dir(&c.out, cs->spi_out, we_init ? &ck->i2r : &ck->r2i);
+	prefix_of(&cs->tsi, &c.vip);
+	for (size_t i = 0; i < cs->n_tsr && i < DP_MAX_SUBNETS; i++)
+		prefix_of(&cs->tsr[i], &c.subnets[c.n_subnets++]);
 	rc = gw->dp->ops->child_add(gw->dp, &c);
 	dp_child_wipe(&c);
 	if (rc == 0)
-		sa->child.installed = true;
+		cs->installed = true;
 	return rc;
 }
 
-static int derive_and_install(struct ike_sa *sa, const struct ike_proposal *chosen)
+int child_sa_install(struct ike_sa *sa, struct child_sa *cs, const struct ike_proposal *chosen,
+		     const struct child_sa_exch *x)
 {
 	const struct ike_transform *e = proposal_get(chosen, IKEV2_TRANS_ENCR);
 	const struct ike_transform *i = proposal_get(chosen, IKEV2_TRANS_INTEG);
-	struct keymat_child_in in = { .ni = sa->ni, .ni_len = sa->ni_len, .nr = sa->nr,
-				      .nr_len = sizeof(sa->nr) };
+	struct keymat_child_in in = { .ni = x->ni, .ni_len = x->ni_len, .nr = x->nr,
+				      .nr_len = x->nr_len, .shared = x->shared,
+				      .shared_len = x->shared_len };
 	struct child_keys ck;
 	int rc;
 
@@ -152,17 +161,18 @@ static int derive_and_install(struct ike_sa *sa, const struct ike_proposal *chos
 	in.integ = (i && i->id != IKEV2_INTEG_NONE) ? suite_integ_find(i->id) : NULL;
 	if (!in.encr)
 		return -ENOTSUP;
-	sa->child.encr_id = in.encr->id;
-	sa->child.encr_keylen = in.encr->keylen_bits;
-	sa->child.integ_id = in.integ ? in.integ->id : IKEV2_INTEG_NONE;
+	cs->encr_id = in.encr->id;
+	cs->encr_keylen = in.encr->keylen_bits;
+	cs->integ_id = in.integ ? in.integ->id : IKEV2_INTEG_NONE;
+	cs->reqid = ++sa->gw->next_reqid;
 	rc = keymat_child_derive(sa->gw->suite, sa->keys, &in, &ck);
 	if (rc == 0)
-		rc = install(sa, &ck);
+		rc = install(sa, cs, &ck, x->we_init);
 	keymat_child_wipe(&ck);
 	return rc;
 }
 
-static uint32_t new_spi(void)
+uint32_t child_sa_new_spi(void)
 {
 	uint8_t b[4];
 	uint32_t spi = 0;
@@ -176,36 +186,79 @@ static uint32_t new_spi(void)
 	return spi;
 }
 
-int child_sa_negotiate(struct ike_sa *sa, const struct ike_msg *m, struct codec_enc *resp)
+int child_sa_select(struct ike_sa *sa, const struct ike_msg *m, unsigned int flags,
+		    struct ike_proposal *chosen)
 {
 	const struct config_proposals *cp = &sa->gw->cfg->proposals;
-	struct ike_proposal chosen;
-	struct ts_list tsi, tsr;
-	struct ike_ts wi[TS_LIST_MAX], wr[TS_LIST_MAX];
 
-	if (!m->has_sa || proposal_select_flags(cp->esp, cp->n_esp, &m->sa, PROPOSAL_SEL_SKIP_KE,
-						&chosen) != 0 ||
-	    chosen.protocol != IKEV2_PROTO_ESP || chosen.spi_len != 4)
+	if (!m->has_sa ||
+	    proposal_select_flags(cp->esp, cp->n_esp, &m->sa, flags, chosen) != 0 ||
+	    chosen->protocol != IKEV2_PROTO_ESP || chosen->spi_len != 4)
 		return IKEV2_N_NO_PROPOSAL_CHOSEN;
+	return 0;
+}
+
+int child_sa_narrow(struct ike_sa *sa, const struct ike_msg *m, struct child_sa *cs)
+{
+	struct ts_list tsi, tsr;
+
 	if (narrow(sa, m, &tsi, &tsr) != 0 || tsi.n == 0 || tsr.n == 0)
 		return IKEV2_N_TS_UNACCEPTABLE;
-	sa->child.spi_out = (uint32_t)chosen.spi[0] << 24 | (uint32_t)chosen.spi[1] << 16 |
-			    (uint32_t)chosen.spi[2] << 8 | chosen.spi[3];
-	sa->child.spi_in = new_spi();
-	sa->child.reqid = ++sa->gw->next_reqid;
-	sa->child.tsi = tsi.ts[0];
-	sa->child.n_tsr = (uint8_t)(tsr.n < IKE_SA_MAX_TS ? tsr.n : IKE_SA_MAX_TS);
-	memcpy(sa->child.tsr, tsr.ts, sa->child.n_tsr * sizeof(struct ts));
-	if (!sa->child.spi_in || derive_and_install(sa, &chosen) != 0)
+	cs->tsi = tsi.ts[0];
+	cs->n_tsr = (uint8_t)(tsr.n < IKE_SA_MAX_TS ? tsr.n : IKE_SA_MAX_TS);
+	memcpy(cs->tsr, tsr.ts, cs->n_tsr * sizeof(struct ts));
+	return 0;
+}
+
+/* RFC 7296 2.9: TSi are the initiator's selectors: the client's VIP when it asks. */
+void child_sa_encode_ts(const struct child_sa *cs, bool we_init, struct codec_enc *e)
+{
+	struct ts_list vip = { .n = 1 }, nets = { .n = cs->n_tsr };
+	struct ike_ts wv[1], wn[IKE_SA_MAX_TS];
+
+	vip.ts[0] = cs->tsi;
+	memcpy(nets.ts, cs->tsr, cs->n_tsr * sizeof(struct ts));
+	to_ike_ts(&vip, wv);
+	to_ike_ts(&nets, wn);
+	codec_enc_ts(e, IKEV2_PL_TSI, we_init ? wn : wv, we_init ? nets.n : 1);
+	codec_enc_ts(e, IKEV2_PL_TSR, we_init ? wv : wn, we_init ? 1 : nets.n);
+}
+
+uint32_t child_sa_spi_of(const struct ike_proposal *p)
+{
+	return (uint32_t)p->spi[0] << 24 | (uint32_t)p->spi[1] << 16 |
+	       (uint32_t)p->spi[2] << 8 | p->spi[3];
+}
+
+void child_sa_set_spi(struct ike_proposal *p, uint32_t spi)
+{
+	p->spi_len = 4;
+	p->spi[0] = (uint8_t)(spi >> 24);
+	p->spi[1] = (uint8_t)(spi >> 16);
+	p->spi[2] = (uint8_t)(spi >> 8);
+	p->spi[3] = (uint8_t)spi;
+}
+
+int child_sa_negotiate(struct ike_sa *sa, const struct ike_msg *m, struct codec_enc *resp)
+{
+	struct child_sa_exch x = { .ni = sa->ni, .ni_len = sa->ni_len, .nr = sa->nr,
+				   .nr_len = sizeof(sa->nr) };
+	struct ike_proposal chosen;
+	int notify;
+
+	notify = child_sa_select(sa, m, PROPOSAL_SEL_SKIP_KE, &chosen);
+	if (notify == 0)
+		notify = child_sa_narrow(sa, m, &sa->child);
+	if (notify != 0)
+		return notify;
+	sa->child.spi_out = child_sa_spi_of(&chosen);
+	sa->child.spi_in = child_sa_new_spi();
+	if (!sa->child.spi_in || child_sa_install(sa, &sa->child, &chosen, &x) != 0) {
+		memset(&sa->child, 0, sizeof(sa->child));
 		return IKEV2_N_NO_PROPOSAL_CHOSEN;
-	chosen.spi[0] = (uint8_t)(sa->child.spi_in >> 24);
-	chosen.spi[1] = (uint8_t)(sa->child.spi_in >> 16);
-	chosen.spi[2] = (uint8_t)(sa->child.spi_in >> 8);
-	chosen.spi[3] = (uint8_t)sa->child.spi_in;
-	to_ike_ts(&tsi, wi);
-	to_ike_ts(&tsr, wr);
+	}
+	child_sa_set_spi(&chosen, sa->child.spi_in);
 	codec_enc_sa(resp, &chosen, 1);
-	codec_enc_ts(resp, IKEV2_PL_TSI, wi, tsi.n);
-	codec_enc_ts(resp, IKEV2_PL_TSR, wr, tsr.n);
+	child_sa_encode_ts(&sa->child, false, resp);
 	return 0;
 }

@@ -4,9 +4,10 @@
  *
  *   exchange          SA state      handler
  *   IKE_SA_INIT       (no SA)       ike_sa_init_recv      (retransmits: cached response)
- *   IKE_AUTH          HALF_OPEN     ike_auth_recv
- *   INFORMATIONAL     ESTABLISHED   informational_recv
- *   CREATE_CHILD_SA   ESTABLISHED   refused: NO_ADDITIONAL_SAS (rekeying: SA lifecycle)
+ *   IKE_AUTH          HALF_OPEN     ike_auth_recv         (then sa_timers_established)
+ *   INFORMATIONAL     ESTABLISHED   informational_recv    (also on a superseded SA)
+ *   CREATE_CHILD_SA   ESTABLISHED   create_child_recv     (superseded SA: TEMPORARY_FAILURE)
+ *   any response      ESTABLISHED   initiator_response    (only to our outstanding request)
  *   anything else                   dropped; before IKE_AUTH completed nothing but IKE_AUTH
  *                                   is processed (strongSwan's CVE-2014-2338)
  */
@@ -15,11 +16,14 @@
 #include <string.h>
 
 #include "ikegw/config.h"
+#include "ikegw/create_child.h"
 #include "ikegw/exchange.h"
 #include "ikegw/gw.h"
 #include "ikegw/ike_sa.h"
 #include "ikegw/ikev2.h"
+#include "ikegw/initiator.h"
 #include "ikegw/rules.h"
+#include "ikegw/sa_timers.h"
 #include "ikegw/sk.h"
 #include "ikegw/udp.h"
 
@@ -37,11 +41,11 @@ int exchange_send(struct ike_sa *sa, const uint8_t *msg, size_t len)
 }
 
 /* RFC 7296 3.14: the header, an SK payload whose Next Payload is the first inner type. */
-static int build_encrypted(struct ike_sa *sa, uint8_t exchange, uint32_t msg_id, uint8_t flags,
-			   const uint8_t *inner, size_t inner_len, uint8_t first, struct wbuf *w)
+int exchange_build(struct ike_sa *sa, uint8_t exchange, uint32_t msg_id, uint8_t flags,
+		   const uint8_t *inner, size_t inner_len, uint8_t first, struct wbuf *w)
 {
 	struct ike_hdr h = {
-		.spi_i = sa->ent.spi_remote, .spi_r = sa->ent.spi_local,
+		.spi_i = ike_sa_spi_i(sa), .spi_r = ike_sa_spi_r(sa),
 		.exchange = exchange, .flags = flags, .msg_id = msg_id,
 	};
 	struct codec_enc e;
@@ -53,7 +57,8 @@ static int build_encrypted(struct ike_sa *sa, uint8_t exchange, uint32_t msg_id,
 	wbuf_put_u8_at(w, sk_off, first);
 	if (!wbuf_ok(w))
 		return -EMSGSIZE;
-	return sk_protect(sa->gw->suite, &sa->keys->r, sa->tx_iv++, inner, inner_len, w, sk_off);
+	return sk_protect(sa->gw->suite, ike_sa_tx_keys(sa), sa->tx_iv++, inner, inner_len, w,
+			  sk_off);
 }
 
 /*
@@ -73,15 +78,16 @@ static size_t frag_limit(const struct ike_sa *sa)
 static int respond_fragments(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
 			     size_t inner_len, uint8_t first)
 {
-	struct ike_hdr h = { .spi_i = sa->ent.spi_remote, .spi_r = sa->ent.spi_local,
-			     .exchange = exchange, .flags = IKEV2_FLAG_RESPONSE,
+	struct ike_hdr h = { .spi_i = ike_sa_spi_i(sa), .spi_r = ike_sa_spi_r(sa),
+			     .exchange = exchange,
+			     .flags = IKEV2_FLAG_RESPONSE | ike_sa_flags(sa),
 			     .msg_id = sa->rx_msgid };
 	struct frag_out *out = calloc(1, sizeof(*out));
 	int rc;
 
 	if (!out)
 		return -ENOMEM;
-	rc = frag_split_chain(sa->gw->suite, &sa->keys->r, &sa->tx_iv, &h, first, inner,
+	rc = frag_split_chain(sa->gw->suite, ike_sa_tx_keys(sa), &sa->tx_iv, &h, first, inner,
 			      inner_len, frag_limit(sa), out);
 	if (rc != 0) {
 		frag_out_clear(out);
@@ -104,14 +110,14 @@ int exchange_respond(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
 	struct wbuf w;
 	int rc;
 
-	if (sa->frag_supported && frag_needed(&sa->keys->r, inner_len, frag_limit(sa)))
+	if (sa->frag_supported && frag_needed(ike_sa_tx_keys(sa), inner_len, frag_limit(sa)))
 		return respond_fragments(sa, exchange, inner, inner_len, first);
 	out = malloc(IKE_MSG_MAX);
 	if (!out)
 		return -ENOMEM;
 	wbuf_init(&w, out, IKE_MSG_MAX);
-	rc = build_encrypted(sa, exchange, sa->rx_msgid, IKEV2_FLAG_RESPONSE, inner, inner_len,
-			     first, &w);
+	rc = exchange_build(sa, exchange, sa->rx_msgid, IKEV2_FLAG_RESPONSE | ike_sa_flags(sa),
+			    inner, inner_len, first, &w);
 	if (rc != 0) {
 		free(out);
 		return rc;
@@ -176,7 +182,7 @@ static bool reassemble(struct ike_sa *sa, const uint8_t *pkt, size_t len, struct
 	rc = frag_reasm_check(&sa->frag, &sa->gw->frag_lim, now, m->hdr.msg_id, f->frag_num,
 			      f->frag_total, f->inner_next);
 	if (rc == 0)
-		rc = skf_unprotect(sa->gw->suite, &sa->keys->i, pkt, len, f->hdr_off, plain,
+		rc = skf_unprotect(sa->gw->suite, ike_sa_rx_keys(sa), pkt, len, f->hdr_off, plain,
 				   plain_cap, &plain_len);
 	if (rc == 0)
 		rc = frag_reasm_add(&sa->frag, &sa->gw->frag_lim, now, m->hdr.msg_id, f->frag_num,
@@ -207,7 +213,7 @@ static bool unwrap(struct ike_sa *sa, const uint8_t *pkt, size_t len, struct ike
 			return false;
 		inner = *whole;
 	} else if (m->enc.type == IKEV2_PL_SK) {
-		rc = sk_unprotect(sa->gw->suite, &sa->keys->i, pkt, len, m->enc.hdr_off, plain,
+		rc = sk_unprotect(sa->gw->suite, ike_sa_rx_keys(sa), pkt, len, m->enc.hdr_off, plain,
 				  plain_cap, &inner_len);
 		if (rc != 0) {
 			log_debug(&sa->gw->log, sa->tag, "dropped message that failed integrity (%d)",
@@ -224,7 +230,10 @@ static bool unwrap(struct ike_sa *sa, const uint8_t *pkt, size_t len, struct ike
 		 * 2.5 names an unknown critical payload in UNSUPPORTED_CRITICAL_PAYLOAD. */
 		uint8_t d = err.data;
 
-		log_info(&sa->gw->log, sa->tag, "malformed request: %s", err.reason);
+		log_info(&sa->gw->log, sa->tag, "malformed %s: %s",
+			 (m->hdr.flags & IKEV2_FLAG_RESPONSE) ? "response" : "request", err.reason);
+		if (m->hdr.flags & IKEV2_FLAG_RESPONSE) /* 2.21.2: never answer a response */
+			return false;
 		exchange_respond_notify(sa, m->hdr.exchange,
 					err.notify ? err.notify : IKEV2_N_INVALID_SYNTAX, &d,
 					err.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD);
@@ -238,10 +247,13 @@ static void dispatch(struct ike_sa *sa, const struct ike_msg *m)
 	uint8_t x = m->hdr.exchange;
 
 	if (sa->state == IKE_SA_HALF_OPEN) {
-		if (x == IKEV2_EXCH_IKE_AUTH)
+		if (x == IKEV2_EXCH_IKE_AUTH) {
 			ike_auth_recv(sa, m);
-		else
+			if (sa->state == IKE_SA_ESTABLISHED)
+				sa_timers_established(sa);
+		} else {
 			log_info(&sa->gw->log, sa->tag, "exchange %u before IKE_AUTH ignored", x);
+		}
 		return;
 	}
 	switch (x) {
@@ -249,7 +261,11 @@ static void dispatch(struct ike_sa *sa, const struct ike_msg *m)
 		informational_recv(sa, m);
 		break;
 	case IKEV2_EXCH_CREATE_CHILD_SA:
-		exchange_respond_notify(sa, x, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
+		/* RFC 7296 2.25.2: an IKE SA being closed (rekeyed away) takes no new SAs. */
+		if (sa->superseded)
+			exchange_respond_notify(sa, x, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		else
+			create_child_recv(sa, m);
 		break;
 	default:
 		log_debug(&sa->gw->log, sa->tag, "exchange %u not handled after IKE_AUTH", x);
@@ -257,8 +273,41 @@ static void dispatch(struct ike_sa *sa, const struct ike_msg *m)
 	}
 }
 
-static void recv_on_sa(struct ike_sa *sa, const struct ike_path *path, const struct ike_hdr *h,
-		       const uint8_t *pkt, size_t len)
+/* RFC 7296 2.23: an authenticated message tells us the peer's current path. */
+static void take_path(struct ike_sa *sa, const struct ike_path *path)
+{
+	sa->local = path->local;
+	sa->peer = path->peer;
+	sa->natt = path->natt;
+	sa->last_rx_ms = loop_now(sa->gw->loop);
+}
+
+/* RFC 7296 2.3: only the answer to our outstanding request, matched by message ID. */
+static void recv_response(struct ike_sa *sa, const struct ike_path *path,
+			  const struct ike_hdr *h, const uint8_t *pkt, size_t len)
+{
+	struct ike_msg *m;
+	struct codec_err err;
+	uint8_t *plain, *whole = NULL;
+
+	if (!sa->req || h->msg_id != sa->req->msg_id || h->exchange != sa->req->exchange) {
+		log_debug(&sa->gw->log, sa->tag, "dropped unexpected response %u", h->msg_id);
+		return;
+	}
+	m = malloc(sizeof(*m));
+	plain = malloc(len);
+	if (m && plain && codec_decode_msg(pkt, len, m, &err) == 0 &&
+	    unwrap(sa, pkt, len, m, plain, len, &whole)) {
+		take_path(sa, path);
+		initiator_response(sa, m);
+	}
+	free(whole);
+	free(plain);
+	free(m);
+}
+
+static void recv_request(struct ike_sa *sa, const struct ike_path *path,
+			 const struct ike_hdr *h, const uint8_t *pkt, size_t len)
 {
 	struct ike_msg *m;
 	struct codec_err err;
@@ -282,15 +331,29 @@ static void recv_on_sa(struct ike_sa *sa, const struct ike_path *path, const str
 			exchange_resend(sa);
 		}
 	} else if (unwrap(sa, pkt, len, m, plain, len, &whole)) {
-		/* RFC 7296 2.23: an authenticated message tells us the peer's current path. */
-		sa->local = path->local;
-		sa->peer = path->peer;
-		sa->natt = path->natt;
+		take_path(sa, path);
 		dispatch(sa, m);
 	}
 	free(whole);
 	free(plain);
 	free(m);
+}
+
+/*
+ * RFC 7296 3.1: the I flag says which SPI the sender chose, so which one is ours; it must
+ * be the other side's role (the original initiator sends with I set).
+ */
+static struct ike_sa *find_sa(struct gw *gw, const struct ike_hdr *h)
+{
+	bool from_orig_init = h->flags & IKEV2_FLAG_INITIATOR;
+	uint64_t ours = from_orig_init ? h->spi_r : h->spi_i;
+	uint64_t theirs = from_orig_init ? h->spi_i : h->spi_r;
+	struct ike_sa *sa = ike_sa_from_entry(sa_table_find(gw->sas, ours));
+
+	if (!sa || sa->ent.spi_remote != theirs || sa->state == IKE_SA_DELETED || !sa->keys ||
+	    sa->orig_init == from_orig_init)
+		return NULL;
+	return sa;
 }
 
 void ike_recv(struct gw *gw, const struct sockaddr_storage *local,
@@ -306,24 +369,27 @@ void ike_recv(struct gw *gw, const struct sockaddr_storage *local,
 		log_debug(&gw->log, NULL, "dropped datagram: %s", err.reason);
 		return;
 	}
-	/* We are the responder of every SA: only requests from original initiators. */
-	if ((h.flags & IKEV2_FLAG_RESPONSE) || !(h.flags & IKEV2_FLAG_INITIATOR))
-		return;
-	if (h.exchange == IKEV2_EXCH_IKE_SA_INIT && h.spi_r == 0) {
-		ike_sa_init_recv(gw, &path, pkt, len);
+	if (h.exchange == IKEV2_EXCH_IKE_SA_INIT) {
+		/* New SAs are the clients' only: a request from an original initiator. */
+		if (h.spi_r == 0 && !(h.flags & IKEV2_FLAG_RESPONSE) &&
+		    (h.flags & IKEV2_FLAG_INITIATOR))
+			ike_sa_init_recv(gw, &path, pkt, len);
 		return;
 	}
-	sa = ike_sa_from_entry(sa_table_find(gw->sas, h.spi_r));
-	if (!sa || sa->ent.spi_remote != h.spi_i || sa->state == IKE_SA_DELETED || !sa->keys) {
+	sa = find_sa(gw, &h);
+	if (!sa) {
 		log_debug(&gw->log, NULL, "dropped message for unknown IKE SA");
 		return;
 	}
-	recv_on_sa(sa, &path, &h, pkt, len);
+	if (h.flags & IKEV2_FLAG_RESPONSE)
+		recv_response(sa, &path, &h, pkt, len);
+	else
+		recv_request(sa, &path, &h, pkt, len);
 	if (sa->state == IKE_SA_DELETED)
 		ike_sa_free(sa);
 }
 
-/* Fire-and-forget Delete of the whole IKE SA (shutdown); RFC 7296 1.4.1. */
+/* Fire-and-forget Delete of the whole IKE SA (shutdown, terminate); RFC 7296 1.4.1. */
 int exchange_send_delete(struct ike_sa *sa)
 {
 	uint8_t inner[16], out[256];
@@ -340,7 +406,7 @@ int exchange_send_delete(struct ike_sa *sa)
 	if (codec_enc_end_chain(&e, &first) != 0)
 		return -EMSGSIZE;
 	wbuf_init(&w, out, sizeof(out));
-	rc = build_encrypted(sa, IKEV2_EXCH_INFORMATIONAL, sa->tx_msgid++, 0, inner,
-			     wbuf_len(&wi), first, &w);
+	rc = exchange_build(sa, IKEV2_EXCH_INFORMATIONAL, sa->tx_msgid++, ike_sa_flags(sa), inner,
+			    wbuf_len(&wi), first, &w);
 	return rc ? rc : exchange_send(sa, out, wbuf_len(&w));
 }

@@ -46,6 +46,7 @@
 #include "ikegw/profile.h"
 #include "ikegw/psk.h"
 #include "ikegw/sa_table.h"
+#include "ikegw/sa_timers.h"
 #include "ikegw/sig.h"
 #include "ikegw/udp.h"
 
@@ -291,7 +292,8 @@ static int unique_visit(struct sa_table_entry *e, void *arg)
 	u->found++;
 	if (u->delete_them) {
 		log_info(&o->gw->log, o->tag, "replaced by %s (unique: replace)", u->self->tag);
-		ike_sa_free(o); /* TODO(issue 6): send a Delete as initiator first */
+		exchange_send_delete(o); /* RFC 7296 1.4.1: tell the old one it is gone */
+		ike_sa_free(o);
 	}
 	return 0;
 }

@@ -9,8 +9,11 @@
 #include "ikegw/eap_session.h"
 #include "ikegw/gw.h"
 #include "ikegw/ike_sa.h"
+#include "ikegw/ikev2.h"
+#include "ikegw/initiator.h"
 #include "ikegw/pool.h"
 #include "ikegw/sa_table.h"
+#include "ikegw/sa_timers.h"
 
 struct ike_sa *ike_sa_from_entry(struct sa_table_entry *e)
 {
@@ -34,6 +37,7 @@ struct ike_sa *ike_sa_new(struct gw *gw, const struct sockaddr_storage *local,
 	sa->ent.half_open = true;
 	sa->state = IKE_SA_HALF_OPEN;
 	loop_timer_init(&sa->half_open_timer, NULL, sa);
+	sa_timers_init(sa);
 	frag_reasm_init(&sa->frag, &gw->frag_budget);
 	if (sa_table_insert(gw->sas, &sa->ent) != 0) {
 		free(sa);
@@ -42,12 +46,94 @@ struct ike_sa *ike_sa_new(struct gw *gw, const struct sockaddr_storage *local,
 	return sa;
 }
 
+uint64_t ike_sa_spi_i(const struct ike_sa *sa)
+{
+	return sa->orig_init ? sa->ent.spi_local : sa->ent.spi_remote;
+}
+
+uint64_t ike_sa_spi_r(const struct ike_sa *sa)
+{
+	return sa->orig_init ? sa->ent.spi_remote : sa->ent.spi_local;
+}
+
 void ike_sa_spis(const struct ike_sa *sa, uint8_t spi_i[8], uint8_t spi_r[8])
 {
-	for (int i = 0; i < 8; i++) {
-		spi_i[i] = (uint8_t)(sa->ent.spi_remote >> (56 - 8 * i));
-		spi_r[i] = (uint8_t)(sa->ent.spi_local >> (56 - 8 * i));
+	uint64_t i = ike_sa_spi_i(sa), r = ike_sa_spi_r(sa);
+
+	for (int k = 0; k < 8; k++) {
+		spi_i[k] = (uint8_t)(i >> (56 - 8 * k));
+		spi_r[k] = (uint8_t)(r >> (56 - 8 * k));
 	}
+}
+
+const struct sk_dir_keys *ike_sa_tx_keys(const struct ike_sa *sa)
+{
+	return sa->orig_init ? &sa->keys->i : &sa->keys->r;
+}
+
+const struct sk_dir_keys *ike_sa_rx_keys(const struct ike_sa *sa)
+{
+	return sa->orig_init ? &sa->keys->r : &sa->keys->i;
+}
+
+uint8_t ike_sa_flags(const struct ike_sa *sa)
+{
+	return sa->orig_init ? IKEV2_FLAG_INITIATOR : 0;
+}
+
+void ike_sa_child_drop(struct ike_sa *sa, struct child_sa *c)
+{
+	if (c->installed && sa->gw->dp)
+		sa->gw->dp->ops->child_del(sa->gw->dp, c->reqid);
+	memset(c, 0, sizeof(*c));
+}
+
+static struct child_sa *slot(struct ike_sa *sa, int i)
+{
+	return i == 0 ? &sa->child : i == 1 ? &sa->child_old : &sa->child_spare;
+}
+
+struct child_sa *ike_sa_child_by_out(struct ike_sa *sa, uint32_t spi)
+{
+	for (int i = 0; i < 3 && spi; i++)
+		if (slot(sa, i)->spi_in && slot(sa, i)->spi_out == spi)
+			return slot(sa, i);
+	return NULL;
+}
+
+struct child_sa *ike_sa_child_by_in(struct ike_sa *sa, uint32_t spi)
+{
+	for (int i = 0; i < 3 && spi; i++)
+		if (slot(sa, i)->spi_in == spi)
+			return slot(sa, i);
+	return NULL;
+}
+
+/* RFC 7296 2.18: the Child SAs (and everything the client was given) go to the new SA. */
+void ike_sa_move_state(struct ike_sa *from, struct ike_sa *to)
+{
+	to->local = from->local;
+	to->peer = from->peer;
+	to->ent.peer = from->peer;
+	to->natt = from->natt;
+	to->nat_peer = from->nat_peer;
+	to->nat_local = from->nat_local;
+	to->frag_supported = from->frag_supported;
+	to->profile = from->profile;
+	memcpy(to->peer_id, from->peer_id, sizeof(to->peer_id));
+	to->pool = from->pool;
+	to->has_vip = from->has_vip;
+	to->vip = from->vip;
+	to->established_ms = from->established_ms;
+	to->child = from->child;
+	to->child_old = from->child_old;
+	to->child_spare = from->child_spare;
+	to->child.rekeying = to->child_old.rekeying = to->child_spare.rekeying = false;
+	memset(&from->child, 0, sizeof(from->child));
+	memset(&from->child_old, 0, sizeof(from->child_old));
+	memset(&from->child_spare, 0, sizeof(from->child_spare));
+	from->has_vip = false;
+	from->pool = NULL;
 }
 
 static void free_init_messages(struct ike_sa *sa)
@@ -84,8 +170,11 @@ void ike_sa_free(struct ike_sa *sa)
 		return;
 	gw = sa->gw;
 	loop_timer_cancel(gw->loop, &sa->half_open_timer);
-	if (sa->child.installed && gw->dp)
-		gw->dp->ops->child_del(gw->dp, sa->child.reqid);
+	sa_timers_cancel(sa);
+	initiator_req_free(sa);
+	ike_sa_child_drop(sa, &sa->child);
+	ike_sa_child_drop(sa, &sa->child_old);
+	ike_sa_child_drop(sa, &sa->child_spare);
 	if (sa->has_vip && sa->pool)
 		pool_lease_put(sa->pool, &sa->vip);
 	if (sa->ent.in_table)

@@ -669,8 +669,7 @@ static void gwh_start_eap(struct gwh *h, struct ikei *c, struct ike_msg *m, uint
 	assert_int_equal(ikei_sa_init_build(c, &o, &w), 0);
 	ike_recv(&h->gw, &h->gw_addr, &h->cl_addr, false, buf, wbuf_len(&w));
 	assert_int_equal(ikei_sa_init_process(c, h->sent, h->sent_len, m), 0);
-	esp.spi_len = 4; /* the initiator's ESP SPI */
-	memcpy(esp.spi, "\x01\x02\x03\x04", 4);
+	child_sa_set_spi(&esp, 0x01020304);
 	wbuf_init(&wi, inner, sizeof(inner));
 	codec_enc_begin_chain(&e, &wi);
 	codec_enc_id(&e, IKEV2_PL_IDI, IKEV2_ID_RFC822_ADDR, (const uint8_t *)"x@example.test",

@@ -1013,9 +1013,24 @@ static void test_unique_replace(void **state)
 	uint8_t vip1[4], vip2[4];
 	struct wbuf w;
 
+	struct ikei_auth_opts o = psk_opts(h, "dave@psk.example.test");
+	const struct ike_payload *d;
+
 	connect_psk(h, &c1, "dave@psk.example.test");
 	check_established(h, &c1, vip1);
-	connect_psk(h, &c2, "dave@psk.example.test");
+	do_init(h, &c2);
+	build_auth(h, &c2, &o);
+	/* two datagrams: a Delete to the old SA (RFC 7296 1.4.1), then the new SA's answer */
+	assert_int_equal(deliver(h, h->buf, h->len), 2);
+	assert_int_equal(ikei_decrypt(&c1, h->out[h->n_out - 2].msg, h->out[h->n_out - 2].len,
+				      &h->m, h->plain, sizeof(h->plain)), 0);
+	assert_int_equal(h->m.hdr.exchange, IKEV2_EXCH_INFORMATIONAL);
+	assert_false(h->m.hdr.flags & IKEV2_FLAG_RESPONSE);
+	d = codec_msg_find(&h->m, IKEV2_PL_DELETE, 0);
+	assert_non_null(d);
+	assert_int_equal(d->u.del.protocol, IKEV2_PROTO_IKE);
+	assert_int_equal(ikei_decrypt(&c2, last(h)->msg, last(h)->len, &h->m, h->plain,
+				      sizeof(h->plain)), 0);
 	check_established(h, &c2, vip2);
 	assert_int_equal(sa_table_count(h->gw.sas), 1);
 	assert_int_equal(pool_used(h, 0), 1);

@@ -80,6 +80,7 @@ int ikei_init(struct ikei *c, const struct crypto_suite *s, const struct sockadd
 void ikei_fini(struct ikei *c)
 {
 	ke_key_free(c->ke);
+	ke_key_free(c->cke);
 	keymat_ike_free(c->keys);
 	free(c->msg1);
 	free(c->msg2);
@@ -300,11 +301,12 @@ int ikei_sa_init_process(struct ikei *c, const uint8_t *msg, size_t len, struct 
 
 /* ---- encrypted requests ---- */
 
-int ikei_request_build(struct ikei *c, uint8_t exchange, const uint8_t *inner, size_t inner_len,
-		       uint8_t first, struct wbuf *out)
+static int encrypted_build(struct ikei *c, uint8_t exchange, uint32_t msg_id, uint8_t flags,
+			   const uint8_t *inner, size_t inner_len, uint8_t first, struct wbuf *out)
 {
 	struct ike_hdr h = { .spi_i = c->spi_i, .spi_r = c->spi_r, .exchange = exchange,
-			     .flags = IKEV2_FLAG_INITIATOR, .msg_id = c->next_msg_id };
+			     .flags = flags | (c->orig_resp ? 0 : IKEV2_FLAG_INITIATOR),
+			     .msg_id = msg_id };
 	struct codec_enc e;
 	size_t sk_off;
 
@@ -316,8 +318,25 @@ int ikei_request_build(struct ikei *c, uint8_t exchange, const uint8_t *inner, s
 	wbuf_put_u8_at(out, sk_off, first);
 	if (!wbuf_ok(out))
 		return -EMSGSIZE;
-	c->next_msg_id++;
-	return sk_protect(c->suite, &c->keys->i, c->tx_iv++, inner, inner_len, out, sk_off);
+	return sk_protect(c->suite, c->orig_resp ? &c->keys->r : &c->keys->i, c->tx_iv++, inner,
+			  inner_len, out, sk_off);
+}
+
+int ikei_request_build(struct ikei *c, uint8_t exchange, const uint8_t *inner, size_t inner_len,
+		       uint8_t first, struct wbuf *out)
+{
+	int rc = encrypted_build(c, exchange, c->next_msg_id, 0, inner, inner_len, first, out);
+
+	if (rc == 0)
+		c->next_msg_id++;
+	return rc;
+}
+
+int ikei_response_build(struct ikei *c, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+			size_t inner_len, uint8_t first, struct wbuf *out)
+{
+	return encrypted_build(c, exchange, msg_id, IKEV2_FLAG_RESPONSE, inner, inner_len, first,
+			       out);
 }
 
 /* ---- IKE_AUTH ---- */
@@ -525,8 +544,8 @@ int ikei_decrypt(struct ikei *c, const uint8_t *msg, size_t len, struct ike_msg 
 		return -EBADMSG;
 	if (m->hdr.spi_i != c->spi_i || m->hdr.spi_r != c->spi_r || m->enc.type != IKEV2_PL_SK)
 		return -EPROTO;
-	if (sk_unprotect(c->suite, &c->keys->r, msg, len, m->enc.hdr_off, plain, cap,
-			 &plain_len) != 0)
+	if (sk_unprotect(c->suite, c->orig_resp ? &c->keys->i : &c->keys->r, msg, len,
+			 m->enc.hdr_off, plain, cap, &plain_len) != 0)
 		return -EACCES;
 	if (codec_decode_chain(m->enc.inner_next, plain, plain_len, m, &err) != 0 ||
 	    rules_check(m, &err) != 0)
@@ -590,4 +609,347 @@ int ikei_child_keys(struct ikei *c, const struct ike_msg *m, struct child_keys *
 	if (spi_r)
 		*spi_r = spi;
 	return keymat_child_derive(c->suite, c->keys, &in, out);
+}
+
+/* ---- the SA lifecycle (RFC 7296 1.3, 2.8, 2.18) ---- */
+
+static const struct ike_ts any_ts = { .type = IKEV2_TS_IPV4_ADDR_RANGE, .end_port = 0xffff,
+				      .end = { 0xff, 0xff, 0xff, 0xff } };
+
+static int fresh_nonce(uint8_t out[32], const uint8_t *given)
+{
+	if (given) {
+		memcpy(out, given, 32);
+		return 0;
+	}
+	return RAND_bytes(out, 32) == 1 ? 0 : -EIO;
+}
+
+/* A new key of group into *k, its public value encoded as a KE payload. */
+static int enc_new_ke(struct ikei *c, struct ke_key **k, uint16_t group, struct codec_enc *e)
+{
+	uint8_t pub[SUITE_MAX_KE_PUB];
+	size_t n = 0;
+
+	ke_key_free(*k);
+	*k = NULL;
+	if (ke_key_generate(c->suite, group, k) != 0 || ke_public_get(*k, pub, sizeof(pub), &n))
+		return -EINVAL;
+	codec_enc_ke(e, group, pub, n);
+	return 0;
+}
+
+static int end_and_send(struct ikei *c, struct codec_enc *e, uint8_t *inner, struct wbuf *out,
+			int rc)
+{
+	uint8_t first = 0;
+
+	if (rc == 0)
+		rc = codec_enc_end_chain(e, &first);
+	if (rc == 0)
+		rc = ikei_request_build(c, IKEV2_EXCH_CREATE_CHILD_SA, inner, wbuf_len(e->w), first,
+					out);
+	free(inner);
+	return rc;
+}
+
+int ikei_rekey_child_build(struct ikei *c, const struct ikei_child_opts *o, struct wbuf *out)
+{
+	uint8_t *inner = malloc(IKEI_MSG_MAX), spi[4];
+	struct ike_proposal p = *o->esp;
+	struct codec_enc e;
+	struct wbuf w;
+	int rc;
+
+	if (!inner)
+		return -ENOMEM;
+	p.protocol = IKEV2_PROTO_ESP;
+	p.spi_len = 4;
+	put_be32(p.spi, o->new_spi);
+	if (o->ke_group && p.n_xf < IKE_PROPOSAL_MAX_XF)
+		p.xf[p.n_xf++] = (struct ike_transform){ IKEV2_TRANS_KE, o->ke_group, 0 };
+	rc = fresh_nonce(c->cni, o->nonce);
+	wbuf_init(&w, inner, IKEI_MSG_MAX);
+	codec_enc_begin_chain(&e, &w);
+	put_be32(spi, o->old_spi);
+	if (o->old_spi)
+		codec_enc_notify(&e, IKEV2_PROTO_ESP, spi, 4, IKEV2_N_REKEY_SA, NULL, 0);
+	codec_enc_sa(&e, &p, 1);
+	codec_enc_nonce(&e, c->cni, sizeof(c->cni));
+	ke_key_free(c->cke);
+	c->cke = NULL;
+	if (rc == 0 && o->ke_group)
+		rc = enc_new_ke(c, &c->cke, o->ke_group, &e);
+	codec_enc_ts(&e, IKEV2_PL_TSI, &any_ts, 1);
+	codec_enc_ts(&e, IKEV2_PL_TSR, &any_ts, 1);
+	return end_and_send(c, &e, inner, out, rc);
+}
+
+/* RFC 7296 2.17 with the exchange's nonces and, with PFS, g^ir. */
+static int child_derive(struct ikei *c, const struct ike_proposal *p, const uint8_t *ni,
+			size_t ni_len, const uint8_t *nr, size_t nr_len, const uint8_t *shared,
+			size_t shared_len, struct child_keys *out)
+{
+	const struct ike_transform *e = proposal_get(p, IKEV2_TRANS_ENCR);
+	const struct ike_transform *i = proposal_get(p, IKEV2_TRANS_INTEG);
+	struct keymat_child_in in = { .ni = ni, .ni_len = ni_len, .nr = nr, .nr_len = nr_len,
+				      .shared = shared, .shared_len = shared_len };
+
+	in.encr = e ? suite_encr_find(e->id, e->keylen) : NULL;
+	in.integ = (i && i->id != IKEV2_INTEG_NONE) ? suite_integ_find(i->id) : NULL;
+	if (!in.encr)
+		return -ENOTSUP;
+	return keymat_child_derive(c->suite, c->keys, &in, out);
+}
+
+static int shared_with(struct ke_key *k, const struct ike_msg *m, uint8_t *out, size_t cap,
+		       size_t *len)
+{
+	const struct ike_payload *ke = codec_msg_find(m, IKEV2_PL_KE, 0);
+
+	*len = 0;
+	if (!k)
+		return 0;
+	if (!ke || ke->u.ke.group != ke_key_group(k)->id)
+		return -EBADMSG;
+	return ke_shared_compute(k, ke->u.ke.data.p, ke->u.ke.data.len, out, cap, len);
+}
+
+int ikei_rekey_child_keys(struct ikei *c, const struct ike_msg *m, struct child_keys *out,
+			  uint32_t *spi_r)
+{
+	const struct ike_payload *nr = codec_msg_find(m, IKEV2_PL_NONCE, 0);
+	uint8_t shared[SUITE_MAX_KE_SHARED];
+	size_t n = 0;
+	struct rbuf r;
+	int rc;
+
+	if (!c->keys || !nr || !m->has_sa || m->sa.n != 1 || m->sa.p[0].spi_len != 4)
+		return -EBADMSG;
+	rc = shared_with(c->cke, m, shared, sizeof(shared), &n);
+	if (rc == 0)
+		rc = child_derive(c, &m->sa.p[0], c->cni, sizeof(c->cni), nr->body.p, nr->body.len,
+				  n ? shared : NULL, n, out);
+	OPENSSL_cleanse(shared, sizeof(shared));
+	rbuf_init(&r, m->sa.p[0].spi, 4);
+	if (spi_r)
+		rbuf_u32(&r, spi_r);
+	return rc;
+}
+
+static int answer_send(struct ikei *c, const struct ike_msg *req, struct codec_enc *e,
+		       uint8_t *inner, struct wbuf *out, int rc)
+{
+	uint8_t first = 0;
+
+	if (rc == 0)
+		rc = codec_enc_end_chain(e, &first);
+	if (rc == 0)
+		rc = ikei_response_build(c, req->hdr.exchange, req->hdr.msg_id, inner,
+					 wbuf_len(e->w), first, out);
+	free(inner);
+	return rc;
+}
+
+/* The answer's child part: proposal with our SPI, Nr, KE (PFS), g^ir into shared. */
+static int child_answer_payloads(struct ikei *c, const struct ike_msg *req, uint32_t new_spi,
+				 const uint8_t nr[32], struct codec_enc *e, uint8_t *shared,
+				 size_t *shared_len)
+{
+	struct ike_proposal p = req->sa.p[0];
+	const struct ike_transform *k = proposal_get(&p, IKEV2_TRANS_KE);
+	struct ke_key *key = NULL;
+	int rc = 0;
+
+	put_be32(p.spi, new_spi);
+	codec_enc_sa(e, &p, 1);
+	codec_enc_nonce(e, nr, 32);
+	*shared_len = 0;
+	if (k && k->id != IKEV2_KE_NONE) {
+		rc = enc_new_ke(c, &key, k->id, e);
+		if (rc == 0)
+			rc = shared_with(key, req, shared, SUITE_MAX_KE_SHARED, shared_len);
+		ke_key_free(key);
+	}
+	return rc;
+}
+
+int ikei_rekey_child_answer(struct ikei *c, const struct ike_msg *req, uint32_t new_spi,
+			    const uint8_t *nonce, struct wbuf *out, struct child_keys *keys,
+			    uint32_t *spi_gw)
+{
+	const struct ike_payload *ni = codec_msg_find(req, IKEV2_PL_NONCE, 0);
+	const struct ike_payload *tsi = codec_msg_find(req, IKEV2_PL_TSI, 0);
+	const struct ike_payload *tsr = codec_msg_find(req, IKEV2_PL_TSR, 0);
+	uint8_t *inner = malloc(IKEI_MSG_MAX), nr[32], shared[SUITE_MAX_KE_SHARED];
+	struct codec_enc e;
+	struct wbuf w;
+	struct rbuf r;
+	size_t n = 0;
+	int rc;
+
+	if (!inner)
+		return -ENOMEM;
+	if (!ni || !tsi || !tsr || !req->has_sa || req->sa.n != 1 || req->sa.p[0].spi_len != 4) {
+		free(inner);
+		return -EBADMSG;
+	}
+	rc = fresh_nonce(nr, nonce);
+	wbuf_init(&w, inner, IKEI_MSG_MAX);
+	codec_enc_begin_chain(&e, &w);
+	if (rc == 0)
+		rc = child_answer_payloads(c, req, new_spi, nr, &e, shared, &n);
+	/* RFC 7296 2.9: the responder's TSi/TSr are the initiator's, narrowed (here: equal) */
+	codec_enc_open(&e, IKEV2_PL_TSI, false);
+	wbuf_bytes(e.w, tsi->body.p, tsi->body.len);
+	codec_enc_close(&e);
+	codec_enc_open(&e, IKEV2_PL_TSR, false);
+	wbuf_bytes(e.w, tsr->body.p, tsr->body.len);
+	codec_enc_close(&e);
+	if (rc == 0 && keys) /* the gateway initiated: its nonce is Ni */
+		rc = child_derive(c, &req->sa.p[0], ni->body.p, ni->body.len, nr, 32,
+				  n ? shared : NULL, n, keys);
+	OPENSSL_cleanse(shared, sizeof(shared));
+	rbuf_init(&r, req->sa.p[0].spi, 4);
+	if (spi_gw)
+		rbuf_u32(&r, spi_gw);
+	return answer_send(c, req, &e, inner, out, rc);
+}
+
+/* ---- IKE SA rekey (RFC 7296 2.18) ---- */
+
+static void next_init(struct ikei *c, struct ikei *next)
+{
+	memset(next, 0, sizeof(*next));
+	next->suite = c->suite;
+	next->local = c->local;
+	next->peer = c->peer;
+	next->encr = c->encr;
+	next->integ = c->integ;
+	next->prf = c->prf;
+	next->ke_group = c->ke_group;
+	next->esp_spi = c->esp_spi;
+}
+
+static void ike_proposal_of(const struct ikei *c, uint64_t spi, struct ike_proposal *p)
+{
+	struct wbuf w;
+
+	memset(p, 0, sizeof(*p));
+	p->num = 1;
+	p->protocol = IKEV2_PROTO_IKE;
+	p->spi_len = 8;
+	wbuf_init(&w, p->spi, 8);
+	wbuf_u64(&w, spi);
+	p->xf[p->n_xf++] = (struct ike_transform){ IKEV2_TRANS_ENCR, c->encr->id,
+						   c->encr->keylen_bits };
+	p->xf[p->n_xf++] = (struct ike_transform){ IKEV2_TRANS_PRF, c->prf->id, 0 };
+	if (c->integ)
+		p->xf[p->n_xf++] = (struct ike_transform){ IKEV2_TRANS_INTEG, c->integ->id, 0 };
+	p->xf[p->n_xf++] = (struct ike_transform){ IKEV2_TRANS_KE, c->ke_group, 0 };
+}
+
+int ikei_rekey_ike_build(struct ikei *c, struct ikei *next, struct wbuf *out)
+{
+	uint8_t *inner = malloc(IKEI_MSG_MAX);
+	struct ike_proposal p;
+	struct codec_enc e;
+	struct wbuf w;
+	int rc;
+
+	if (!inner)
+		return -ENOMEM;
+	next_init(c, next);
+	rc = random_u64(&next->spi_i);
+	if (rc == 0)
+		rc = fresh_nonce(next->ni, NULL);
+	next->ni_len = 32;
+	ike_proposal_of(c, next->spi_i, &p);
+	wbuf_init(&w, inner, IKEI_MSG_MAX);
+	codec_enc_begin_chain(&e, &w);
+	codec_enc_sa(&e, &p, 1);
+	codec_enc_nonce(&e, next->ni, next->ni_len);
+	if (rc == 0)
+		rc = enc_new_ke(c, &next->ke, c->ke_group, &e);
+	return end_and_send(c, &e, inner, out, rc);
+}
+
+/* SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) and the rest with next's SPIs. */
+static int next_keys(struct ikei *c, struct ikei *next, const struct ike_msg *m)
+{
+	uint8_t shared[SUITE_MAX_KE_SHARED];
+	size_t n = 0;
+	struct keymat_ike_in in = { .prf = next->prf, .encr = next->encr, .integ = next->integ,
+				    .ni = next->ni, .ni_len = next->ni_len, .nr = next->nr,
+				    .nr_len = next->nr_len };
+	struct wbuf w;
+	int rc = shared_with(next->ke, m, shared, sizeof(shared), &n);
+
+	wbuf_init(&w, in.spi_i, 8);
+	wbuf_u64(&w, next->spi_i);
+	wbuf_init(&w, in.spi_r, 8);
+	wbuf_u64(&w, next->spi_r);
+	in.shared = shared;
+	in.shared_len = n;
+	if (rc == 0 && n == 0)
+		rc = -EBADMSG;
+	if (rc == 0)
+		rc = keymat_ike_rekey(c->suite, c->keys, &in, &next->keys);
+	OPENSSL_cleanse(shared, sizeof(shared));
+	return rc;
+}
+
+int ikei_rekey_ike_process(struct ikei *c, struct ikei *next, const struct ike_msg *m)
+{
+	const struct ike_payload *nr = codec_msg_find(m, IKEV2_PL_NONCE, 0);
+	struct rbuf r;
+
+	if (!nr || nr->body.len > sizeof(next->nr) || !m->has_sa || m->sa.n != 1 ||
+	    m->sa.p[0].protocol != IKEV2_PROTO_IKE || m->sa.p[0].spi_len != 8)
+		return -EBADMSG;
+	memcpy(next->nr, nr->body.p, nr->body.len);
+	next->nr_len = nr->body.len;
+	rbuf_init(&r, m->sa.p[0].spi, 8);
+	rbuf_u64(&r, &next->spi_r);
+	return next_keys(c, next, m);
+}
+
+int ikei_rekey_ike_answer(struct ikei *c, struct ikei *next, const struct ike_msg *req,
+			  struct wbuf *out)
+{
+	const struct ike_payload *ni = codec_msg_find(req, IKEV2_PL_NONCE, 0);
+	uint8_t *inner = malloc(IKEI_MSG_MAX);
+	struct ike_proposal p;
+	struct codec_enc e;
+	struct wbuf w;
+	struct rbuf r;
+	int rc;
+
+	if (!inner)
+		return -ENOMEM;
+	if (!ni || ni->body.len > sizeof(next->ni) || !req->has_sa || req->sa.n != 1 ||
+	    req->sa.p[0].spi_len != 8) {
+		free(inner);
+		return -EBADMSG;
+	}
+	next_init(c, next);
+	next->orig_resp = true; /* RFC 7296 3.1: the gateway started this rekey */
+	memcpy(next->ni, ni->body.p, ni->body.len);
+	next->ni_len = ni->body.len;
+	rbuf_init(&r, req->sa.p[0].spi, 8);
+	rbuf_u64(&r, &next->spi_i);
+	rc = random_u64(&next->spi_r);
+	if (rc == 0)
+		rc = fresh_nonce(next->nr, NULL);
+	next->nr_len = 32;
+	ike_proposal_of(c, next->spi_r, &p);
+	wbuf_init(&w, inner, IKEI_MSG_MAX);
+	codec_enc_begin_chain(&e, &w);
+	codec_enc_sa(&e, &p, 1);
+	codec_enc_nonce(&e, next->nr, next->nr_len);
+	if (rc == 0)
+		rc = enc_new_ke(c, &next->ke, c->ke_group, &e);
+	if (rc == 0)
+		rc = next_keys(c, next, req);
+	return answer_send(c, req, &e, inner, out, rc);
 }

@@ -17,6 +17,13 @@
  *   ikei_child_keys(&c, m, &keys);                  the ESP keys both sides derived
  *   ikei_info_build(&c, &info_opts, &w);            liveness / Delete
  *   ikei_fini(&c);
+ *
+ * The SA lifecycle (RFC 7296 1.3, 2.8, 2.18), both ways:
+ *   ikei_rekey_child_build / ikei_rekey_child_keys  we rekey the Child SA
+ *   ikei_rekey_child_answer                         the gateway rekeys it, we answer
+ *   ikei_rekey_ike_build / ikei_rekey_ike_process   we rekey the IKE SA into *next
+ *   ikei_rekey_ike_answer                           the gateway rekeys it, we answer
+ *   ikei_response_build                             any answer to the gateway's request
  */
 #ifndef IKEGW_TEST_IKE_INITIATOR_H
 #define IKEGW_TEST_IKE_INITIATOR_H
@@ -59,6 +66,9 @@ struct ikei {
 	uint32_t next_msg_id; /* of our next request; builders use and increment it */
 	uint64_t tx_iv;       /* AEAD IV counter for what we send */
 	uint32_t esp_spi;     /* our inbound ESP SPI, offered in IKE_AUTH */
+	bool orig_resp;       /* the gateway rekeyed the IKE SA: it is the original initiator */
+	uint8_t cni[32];      /* our nonce of the last rekey we asked for */
+	struct ke_key *cke;   /* and its key exchange, when there was one */
 };
 
 /* Random SPIi and ESP SPI; local/peer are copied (NULL: 0.0.0.0:0). */
@@ -154,6 +164,40 @@ int ikei_verify_responder(struct ikei *c, const struct ike_msg *m, X509 **leaf);
  */
 int ikei_child_keys(struct ikei *c, const struct ike_msg *m, struct child_keys *out,
 		    uint32_t *spi_r);
+
+/* An encrypted response to the gateway's request msg_id (our keys and flags by role). */
+int ikei_response_build(struct ikei *c, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+			size_t inner_len, uint8_t first, struct wbuf *out);
+
+struct ikei_child_opts {
+	const struct ike_proposal *esp; /* our proposal (no SPI needed) */
+	uint16_t ke_group;              /* PFS: a KE transform and payload of this group */
+	uint32_t old_spi;               /* REKEY_SA: our inbound SPI of the SA; 0: none */
+	uint32_t new_spi;               /* our inbound SPI of the new SA */
+	const uint8_t *nonce;           /* 32 octets; NULL: random */
+};
+
+/* CREATE_CHILD_SA rekeying a Child SA (1.3.3), TSi/TSr 0.0.0.0/0 each. */
+int ikei_rekey_child_build(struct ikei *c, const struct ikei_child_opts *o, struct wbuf *out);
+/* The new Child SA's keys from the decrypted answer (2.17), with our stored nonce/KE. */
+int ikei_rekey_child_keys(struct ikei *c, const struct ike_msg *m, struct child_keys *out,
+			  uint32_t *spi_r);
+/*
+ * Answer the gateway's Child SA rekey request req: accept its proposal with new_spi, our
+ * nonce (NULL: random), a KE when it asked for PFS, its TS echoed.  *keys (may be NULL)
+ * gets the new pair's keys; *spi_gw its inbound SPI.
+ */
+int ikei_rekey_child_answer(struct ikei *c, const struct ike_msg *req, uint32_t new_spi,
+			    const uint8_t *nonce, struct wbuf *out, struct child_keys *keys,
+			    uint32_t *spi_gw);
+
+/* CREATE_CHILD_SA rekeying the IKE SA (2.18): *next gets the new SA's SPI, nonce, KE. */
+int ikei_rekey_ike_build(struct ikei *c, struct ikei *next, struct wbuf *out);
+/* The answer: *next gets the responder's SPI and the new keys from c's SK_d. */
+int ikei_rekey_ike_process(struct ikei *c, struct ikei *next, const struct ike_msg *m);
+/* The gateway rekeys: answer req on c; *next becomes the new SA (we are its responder). */
+int ikei_rekey_ike_answer(struct ikei *c, struct ikei *next, const struct ike_msg *req,
+			  struct wbuf *out);
 
 /* RFC 7296 2.23: SHA-1(SPIi | SPIr | address | port). */
 int ikei_nat_hash(const struct crypto_suite *s, uint64_t spi_i, uint64_t spi_r,
