@@ -19,6 +19,7 @@ int child_sa_negotiate(struct ike_sa *sa, const struct ike_msg *m, struct codec_
 
 /* The pieces, for CREATE_CHILD_SA (create_child.c). */
 struct child_sa;
+struct child_ts;
 struct ike_proposal;
 
 /* One creation's inputs: the exchange's nonces (initiator's first), g^ir with PFS. */
@@ -34,12 +35,13 @@ struct child_sa_exch {
 int child_sa_select(struct ike_sa *sa, const struct ike_msg *m, unsigned int flags,
 		    struct ike_proposal *chosen);
 /* The request's TSi/TSr narrowed into cs (TSi = the client's VIP); 0 or TS_UNACCEPTABLE. */
-int child_sa_narrow(struct ike_sa *sa, const struct ike_msg *m, struct child_sa *cs);
+int child_sa_narrow(struct ike_sa *sa, const struct ike_msg *m, struct child_ts *out);
 /* Keys from the IKE SA's SK_d, a new reqid, into the dataplane; cs has SPIs and TS. */
+/* Derive cs's keys and hand the pair to the dataplane with the selectors ts. */
 int child_sa_install(struct ike_sa *sa, struct child_sa *cs, const struct ike_proposal *chosen,
-		     const struct child_sa_exch *x);
-/* TSi and TSr payloads of cs, the initiator's first. */
-void child_sa_encode_ts(const struct child_sa *cs, bool we_init, struct codec_enc *e);
+		     const struct child_sa_exch *x, const struct child_ts *ts);
+/* TSi and TSr payloads for ts, the initiator's first. */
+void child_sa_encode_ts(const struct child_ts *ts, bool we_init, struct codec_enc *e);
 /* A fresh ESP SPI (RFC 4303 2.1: not 0-255); 0 on RNG failure. */
 uint32_t child_sa_new_spi(void);
 uint32_t child_sa_spi_of(const struct ike_proposal *p);

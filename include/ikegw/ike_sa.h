@@ -37,6 +37,14 @@ enum ike_sa_state {
 #define IKE_SA_TAG_LEN 12
 #define IKE_SA_MAX_TS 16
 
+/* A client's traffic selectors.  Rekeys keep them (RFC 7296 2.8) and additional Child SAs
+ * are refused, so the IKE SA holds one set for all its Child SA slots. */
+struct child_ts {
+	struct ts tsi;                 /* the client's VIP */
+	uint8_t n_tsr;
+	struct ts tsr[IKE_SA_MAX_TS];  /* what it may reach */
+};
+
 struct child_sa {
 	bool installed;
 	bool rekeying;     /* our CREATE_CHILD_SA rekeying it is outstanding */
@@ -45,9 +53,6 @@ struct child_sa {
 	uint32_t spi_in;  /* ours: the client sends with it */
 	uint32_t spi_out; /* the client's */
 	uint16_t encr_id, encr_keylen, integ_id;
-	uint8_t n_tsr;
-	struct ts tsi;                 /* the client's VIP */
-	struct ts tsr[IKE_SA_MAX_TS];  /* what it may reach */
 	uint64_t created_ms;
 	/* RFC 7296 2.8.1: the lower nonce of the exchange that created it (first 32
 	 * octets), for the rekey collision rule; created_by_us: we initiated it. */
@@ -105,6 +110,7 @@ struct ike_sa {
 	bool has_vip;
 	struct ip_addr vip;
 	uint64_t established_ms;
+	struct child_ts ts;           /* selectors of every Child SA below */
 	struct child_sa child;       /* the current Child SA */
 	struct child_sa child_old;   /* replaced by a rekey, until its Delete is done */
 	struct child_sa child_spare; /* the redundant one of a rekey collision (2.8.1) */

@@ -27,6 +27,8 @@
 #include "ikegw/notify.h"
 #include "ikegw/pool.h"
 #include "ikegw/reload.h"
+#include "ikegw/radius_client.h"
+#include "ikegw/mschapv2.h"
 #include "ikegw/sa_table.h"
 #include "ikegw/suite.h"
 
@@ -269,6 +271,32 @@ static void commit_trust(struct gw *gw, struct reload_plan *p)
 	gw->certreq_len = p->certreq_len;
 }
 
+/*
+ * EAP back ends follow the new config: the MSCHAPv2 context appears with the first users:
+ * entry, and the RADIUS client (it keeps its own copy of radius:) is rebuilt.  Sign-ins in
+ * flight hold requests of the old client, so it is only replaced when none is pending;
+ * otherwise radius: changes wait for the next reload, and the log says so.
+ */
+static void commit_eap(struct gw *gw, const struct config *nc)
+{
+	struct radius_client *fresh;
+
+	if (!gw->mschapv2 && nc->n_users > 0 && !(gw->mschapv2 = mschapv2_ctx_new()))
+		log_warn(&gw->log, NULL, "reload: MD4/DES unavailable: eap-mschapv2 refuses clients");
+	if (gw->radius && radius_client_pending(gw->radius) > 0) {
+		log_warn(&gw->log, NULL, "reload: RADIUS requests in flight: radius: changes "
+			 "apply at the next reload");
+		return;
+	}
+	fresh = nc->radius.n_servers ? radius_client_new(gw->loop, &nc->radius, &gw->log) : NULL;
+	if (nc->radius.n_servers && !fresh) {
+		log_err(&gw->log, NULL, "reload: new RADIUS client failed; keeping the old servers");
+		return;
+	}
+	radius_client_free(gw->radius);
+	gw->radius = fresh;
+}
+
 int reload_apply(struct gw *gw, struct config *newcfg, struct reload_report *rep)
 {
 	struct reload_plan plan = { 0 };
@@ -291,6 +319,7 @@ int reload_apply(struct gw *gw, struct config *newcfg, struct reload_report *rep
 	sa_table_foreach(gw->sas, sa_follow_profile, &w);
 	commit_pools(gw, newcfg, &plan, &w);
 	commit_trust(gw, &plan);
+	commit_eap(gw, newcfg);
 	if (newcfg->gateway.log_level != old->gateway.log_level)
 		gw->log.level = reload_log_prio[newcfg->gateway.log_level];
 	gw->cfg = newcfg;

@@ -120,7 +120,7 @@ static void prefix_of(const struct ts *t, struct dp_prefix *out)
 }
 
 static int install(struct ike_sa *sa, struct child_sa *cs, const struct child_keys *ck,
-		   bool we_init)
+		   bool we_init, const struct child_ts *ts)
 {
 	struct gw *gw = sa->gw;
 	struct dp_child c = { .reqid = cs->reqid, .local = sa->local, .peer = sa->peer,
@@ -136,9 +136,9 @@ static int install(struct ike_sa *sa, struct child_sa *cs, const struct child_ke
 	/* RFC 7296 2.17: i2r protects what the exchange's initiator sends. */
 	fill_dir(&c.in, cs->spi_in, we_init ? &ck->r2i : &ck->i2r);
 	fill_dir(&c.out, cs->spi_out, we_init ? &ck->i2r : &ck->r2i);
-	prefix_of(&cs->tsi, &c.vip);
-	for (size_t i = 0; i < cs->n_tsr && i < DP_MAX_SUBNETS; i++)
-		prefix_of(&cs->tsr[i], &c.subnets[c.n_subnets++]);
+	prefix_of(&ts->tsi, &c.vip);
+	for (size_t i = 0; i < ts->n_tsr && i < DP_MAX_SUBNETS; i++)
+		prefix_of(&ts->tsr[i], &c.subnets[c.n_subnets++]);
 	rc = gw->dp->ops->child_add(gw->dp, &c);
 	dp_child_wipe(&c);
 	if (rc == 0)
@@ -147,7 +147,7 @@ static int install(struct ike_sa *sa, struct child_sa *cs, const struct child_ke
 }
 
 int child_sa_install(struct ike_sa *sa, struct child_sa *cs, const struct ike_proposal *chosen,
-		     const struct child_sa_exch *x)
+		     const struct child_sa_exch *x, const struct child_ts *ts)
 {
 	const struct ike_transform *e = proposal_get(chosen, IKEV2_TRANS_ENCR);
 	const struct ike_transform *i = proposal_get(chosen, IKEV2_TRANS_INTEG);
@@ -167,7 +167,7 @@ int child_sa_install(struct ike_sa *sa, struct child_sa *cs, const struct ike_pr
 	cs->reqid = ++sa->gw->next_reqid;
 	rc = keymat_child_derive(sa->gw->suite, sa->keys, &in, &ck);
 	if (rc == 0)
-		rc = install(sa, cs, &ck, x->we_init);
+		rc = install(sa, cs, &ck, x->we_init, ts);
 	keymat_child_wipe(&ck);
 	return rc;
 }
@@ -198,26 +198,26 @@ int child_sa_select(struct ike_sa *sa, const struct ike_msg *m, unsigned int fla
 	return 0;
 }
 
-int child_sa_narrow(struct ike_sa *sa, const struct ike_msg *m, struct child_sa *cs)
+int child_sa_narrow(struct ike_sa *sa, const struct ike_msg *m, struct child_ts *out)
 {
 	struct ts_list tsi, tsr;
 
 	if (narrow(sa, m, &tsi, &tsr) != 0 || tsi.n == 0 || tsr.n == 0)
 		return IKEV2_N_TS_UNACCEPTABLE;
-	cs->tsi = tsi.ts[0];
-	cs->n_tsr = (uint8_t)(tsr.n < IKE_SA_MAX_TS ? tsr.n : IKE_SA_MAX_TS);
-	memcpy(cs->tsr, tsr.ts, cs->n_tsr * sizeof(struct ts));
+	out->tsi = tsi.ts[0];
+	out->n_tsr = (uint8_t)(tsr.n < IKE_SA_MAX_TS ? tsr.n : IKE_SA_MAX_TS);
+	memcpy(out->tsr, tsr.ts, out->n_tsr * sizeof(struct ts));
 	return 0;
 }
 
 /* RFC 7296 2.9: TSi are the initiator's selectors: the client's VIP when it asks. */
-void child_sa_encode_ts(const struct child_sa *cs, bool we_init, struct codec_enc *e)
+void child_sa_encode_ts(const struct child_ts *ts, bool we_init, struct codec_enc *e)
 {
-	struct ts_list vip = { .n = 1 }, nets = { .n = cs->n_tsr };
+	struct ts_list vip = { .n = 1 }, nets = { .n = ts->n_tsr };
 	struct ike_ts wv[1], wn[IKE_SA_MAX_TS];
 
-	vip.ts[0] = cs->tsi;
-	memcpy(nets.ts, cs->tsr, cs->n_tsr * sizeof(struct ts));
+	vip.ts[0] = ts->tsi;
+	memcpy(nets.ts, ts->tsr, ts->n_tsr * sizeof(struct ts));
 	to_ike_ts(&vip, wv);
 	to_ike_ts(&nets, wn);
 	codec_enc_ts(e, IKEV2_PL_TSI, we_init ? wn : wv, we_init ? nets.n : 1);
@@ -248,17 +248,17 @@ int child_sa_negotiate(struct ike_sa *sa, const struct ike_msg *m, struct codec_
 
 	notify = child_sa_select(sa, m, PROPOSAL_SEL_SKIP_KE, &chosen);
 	if (notify == 0)
-		notify = child_sa_narrow(sa, m, &sa->child);
+		notify = child_sa_narrow(sa, m, &sa->ts);
 	if (notify != 0)
 		return notify;
 	sa->child.spi_out = child_sa_spi_of(&chosen);
 	sa->child.spi_in = child_sa_new_spi();
-	if (!sa->child.spi_in || child_sa_install(sa, &sa->child, &chosen, &x) != 0) {
+	if (!sa->child.spi_in || child_sa_install(sa, &sa->child, &chosen, &x, &sa->ts) != 0) {
 		memset(&sa->child, 0, sizeof(sa->child));
 		return IKEV2_N_NO_PROPOSAL_CHOSEN;
 	}
 	child_sa_set_spi(&chosen, sa->child.spi_in);
 	codec_enc_sa(resp, &chosen, 1);
-	child_sa_encode_ts(&sa->child, false, resp);
+	child_sa_encode_ts(&sa->ts, false, resp);
 	return 0;
 }

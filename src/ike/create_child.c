@@ -140,6 +140,7 @@ static uint16_t chosen_group(const struct ike_proposal *p)
 struct child_resp {
 	struct ike_proposal chosen;
 	struct child_sa fresh;
+	struct child_ts ts; /* the SA's selectors once the rekey is done */
 	uint8_t nr[NONCE_LEN];
 	struct dh dh;
 	uint16_t group;
@@ -158,7 +159,7 @@ static int child_prepare(struct ike_sa *sa, const struct ike_msg *m, struct chil
 	if (notify == 0 && !codec_msg_find(m, IKEV2_PL_TSI, 0))
 		notify = IKEV2_N_TS_UNACCEPTABLE;
 	if (notify == 0)
-		notify = child_sa_narrow(sa, m, &r->fresh);
+		notify = child_sa_narrow(sa, m, &r->ts);
 	if (notify != 0 || !ni)
 		return notify ? notify : IKEV2_N_INVALID_SYNTAX;
 	r->group = chosen_group(&r->chosen);
@@ -173,7 +174,7 @@ static int child_prepare(struct ike_sa *sa, const struct ike_msg *m, struct chil
 	r->fresh.spi_out = child_sa_spi_of(&r->chosen);
 	r->fresh.spi_in = child_sa_new_spi();
 	if (RAND_bytes(r->nr, sizeof(r->nr)) != 1 || !r->fresh.spi_in ||
-	    child_sa_install(sa, &r->fresh, &r->chosen, &x) != 0)
+	    child_sa_install(sa, &r->fresh, &r->chosen, &x, &r->ts) != 0)
 		return IKEV2_N_NO_PROPOSAL_CHOSEN;
 	note_nonces(&r->fresh, x.ni, x.ni_len, r->nr, NONCE_LEN);
 	return 0;
@@ -212,7 +213,7 @@ static void respond_child_rekey(struct ike_sa *sa, const struct ike_msg *m)
 	codec_enc_nonce(&e, r->nr, NONCE_LEN);
 	if (r->group)
 		codec_enc_ke(&e, r->group, r->dh.pub, r->dh.pub_len);
-	child_sa_encode_ts(&r->fresh, false, &e);
+	child_sa_encode_ts(&r->ts, false, &e);
 	if (respond_chain(sa, &e, buf, &w) != 0) {
 		ike_sa_child_drop(sa, &r->fresh);
 		goto out;
@@ -221,6 +222,7 @@ static void respond_child_rekey(struct ike_sa *sa, const struct ike_msg *m)
 		 old->spi_in, old->spi_out, r->fresh.spi_in, r->fresh.spi_out,
 		 r->group ? " (PFS)" : "");
 	take_new_child(sa, &r->fresh);
+	sa->ts = r->ts;
 out:
 	if (r)
 		dh_wipe(&r->dh);
@@ -467,7 +469,7 @@ int create_child_rekey_child(struct ike_sa *sa)
 		initiator_req_free_unsent(r);
 		return -EIO;
 	}
-	child_sa_encode_ts(&sa->child, true, &e);
+	child_sa_encode_ts(&sa->ts, true, &e);
 	log_info(&sa->gw->log, sa->tag, "rekeying Child SA %08x/%08x", sa->child.spi_in,
 		 sa->child.spi_out);
 	sa->child.rekeying = true;
@@ -524,17 +526,14 @@ static bool child_from_answer(struct ike_sa *sa, struct ike_req *r, const struct
 		      ke_shared_compute(r->ke, ke->u.ke.data.p, ke->u.ke.data.len, d.shared,
 					sizeof(d.shared), &d.shared_len) != 0))
 		return false;
-	/* the same selectors (RFC 7296 2.8) */
-	fresh->tsi = sa->child.tsi;
-	fresh->n_tsr = sa->child.n_tsr;
-	memcpy(fresh->tsr, sa->child.tsr, sizeof(fresh->tsr));
+	/* the same selectors (RFC 7296 2.8): sa->ts */
 	fresh->spi_in = r->spi;
 	fresh->spi_out = child_sa_spi_of(&m->sa.p[0]);
 	x.nr = nr->body.p;
 	x.nr_len = nr->body.len;
 	x.shared = group ? d.shared : NULL;
 	x.shared_len = group ? d.shared_len : 0;
-	ok = child_sa_install(sa, fresh, &m->sa.p[0], &x) == 0;
+	ok = child_sa_install(sa, fresh, &m->sa.p[0], &x, &sa->ts) == 0;
 	dh_wipe(&d);
 	fresh->created_by_us = true;
 	note_nonces(fresh, x.ni, x.ni_len, x.nr, x.nr_len);

@@ -125,6 +125,7 @@ void ike_sa_move_state(struct ike_sa *from, struct ike_sa *to)
 	to->has_vip = from->has_vip;
 	to->vip = from->vip;
 	to->established_ms = from->established_ms;
+	to->ts = from->ts;
 	to->child = from->child;
 	to->child_old = from->child_old;
 	to->child_spare = from->child_spare;

@@ -99,6 +99,15 @@ static const char cfg_restart[] = "gateway:\n"
 	"  - { name: guests, auth: [psk], psk: 0123456789abcdef0123, pool: guests,\n"
 	"      match: { identity: '*@guest.test' } }\n";
 
+/* users: and radius: (the back ends exist whatever the profiles use). */
+static const char cfg_eap[] = HEAD
+	"users: [{ name: alice, nt_hash: 8846f7eaee8fb117ad06bdd830b7586c }]\n"
+	"radius: { servers: [{ address: 127.0.0.1, port: 1812, secret: reload-test-secret }] }\n"
+	"pools:\n"
+	"  - { name: staff, ipv4: 10.99.0.0/24 }\n"
+	"profiles:\n"
+	"  - { name: staff, auth: [psk], psk: 0123456789abcdef0123, pool: staff }\n";
+
 static const char cfg_bad_trust[] = HEAD
 	"trust: { ca: [/nonexistent/ikegw-ca.crt] }\n"
 	"pools:\n"
@@ -273,6 +282,20 @@ static void test_kept_changed_removed(void **state)
 	assert_int_equal(used(s1->pool), 1);
 	assert_null(pool_named(&f->gw, "guests"));
 	(void)s2; /* freed by the reload */
+}
+
+/* radius: and users: take effect on reload (the RADIUS client keeps its own copy). */
+static void test_eap_backends_follow_reload(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_null(f->gw.radius);
+	assert_int_equal(reload_apply(&f->gw, load(cfg_eap), &f->rep), 0);
+	assert_non_null(f->gw.radius);
+	assert_non_null(f->gw.mschapv2);
+	assert_true(names_has(&f->rep.settings, "radius"));
+	assert_int_equal(reload_apply(&f->gw, load(cfg_a), &f->rep), 0);
+	assert_null(f->gw.radius); /* servers removed: no client left */
 }
 
 static void test_unchanged_reload_reports_nothing(void **state)
@@ -563,6 +586,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kept_changed_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eap_backends_follow_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_reload_reports_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pool_shrink_drains, setup, teardown),
