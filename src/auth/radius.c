@@ -113,7 +113,7 @@ int radius_mppe_decrypt(const uint8_t *secret, size_t secret_len,
 			const uint8_t *string, size_t n, uint8_t *key, size_t cap,
 			size_t *key_len)
 {
-	uint8_t p[MPPE_STRING_MAX];
+	uint8_t p[MPPE_STRING_MAX], klen = 0;
 	struct rbuf r;
 	int rc;
 
@@ -125,14 +125,16 @@ int radius_mppe_decrypt(const uint8_t *secret, size_t secret_len,
 	if (rbuf_copy(&r, p, n))
 		return -EBADMSG;
 	rc = mppe_crypt(secret, secret_len, req_auth, salt, p, n, false);
-	if (rc == 0 && (size_t)p[0] + 1 > n)
-		rc = -EBADMSG;
-	else if (rc == 0 && p[0] > cap)
+	/* RFC 2548 2.4.2: the plaintext is Key-Length | Key | padding */
+	rbuf_init(&r, p, n);
+	if (rc == 0 && (rbuf_u8(&r, &klen) != 0 || klen > rbuf_left(&r)))
+		rc = -EBADMSG; /* a length past the plaintext is malformed, whatever cap is */
+	if (rc == 0 && klen > cap)
 		rc = -ENOSPC;
-	if (rc == 0) {
-		memcpy(key, p + 1, p[0]);
-		*key_len = p[0];
-	}
+	if (rc == 0 && rbuf_copy(&r, key, klen) != 0)
+		rc = -EBADMSG;
+	if (rc == 0)
+		*key_len = klen;
 	OPENSSL_cleanse(p, sizeof(p));
 	return rc;
 }
