@@ -16,7 +16,7 @@ PKGS       := openssl libmnl yaml-0.1 libcap
 # Every Debian package the build, the tests, the demo and the benchmarks need.
 DEB_PKGS := build-essential pkg-config libssl-dev libmnl-dev libyaml-dev libcap-dev \
 	libcmocka-dev clang libclang-rt-14-dev llvm iproute2 iputils-ping nftables tcpdump \
-	procps openssl iperf3 strongswan-charon strongswan-swanctl strongswan-pki \
+	procps openssl iperf3 python3 strongswan-charon strongswan-swanctl strongswan-pki \
 	libstrongswan-standard-plugins libcharon-extra-plugins libcharon-extauth-plugins freeradius
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
