@@ -466,10 +466,12 @@ static void established(struct ike_sa *sa, const char *method)
 	sa_table_mark_established(sa->gw->sas, &sa->ent);
 	loop_timer_cancel(sa->gw->loop, &sa->half_open_timer);
 	sa->gw->ctr.handshakes_ok++;
+	/* "[2001:db8::2]:4500" for IPv6, as ikegwctl prints it: the port stays unambiguous */
 	log_info(&sa->gw->log, sa->tag,
-		 "established: identity '%s' from %s:%u, vip %s, profile %s, auth %s, %s/%s",
-		 sa->peer_id, peer, udp_addr_port(&sa->peer), vip, sa->profile->name, method,
-		 sa->encr->name, sa->prf->name);
+		 "established: identity '%s' from %s%s%s:%u, vip %s, profile %s, auth %s, %s/%s",
+		 sa->peer_id, sa->peer.ss_family == AF_INET6 ? "[" : "", peer,
+		 sa->peer.ss_family == AF_INET6 ? "]" : "", udp_addr_port(&sa->peer), vip,
+		 sa->profile->name, method, sa->encr->name, sa->prf->name);
 }
 
 /* The flow is over (established or refused): the session and what it kept go. */

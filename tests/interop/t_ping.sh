@@ -4,6 +4,7 @@
 #
 #   [ip-cl] charon 192.0.2.2 --veth-- 192.0.2.1 ikegwd [ip-gw]  lo: 10.10.0.1 (the LAN)
 #   NAT case: [in-cl] 198.51.100.2 -- [in-nat] masquerade random -- 192.0.2.1 [in-gw]
+#   IPv6 case: [i6-cl] 2001:db8::2 --veth-- 2001:db8::1 [i6-gw]
 #
 # Each case pings 10.10.0.1 from the client's virtual IP and counts the replies, then checks
 # the gateway's per-SA counters (ikegwctl) saw the packets.
@@ -57,4 +58,20 @@ run_cases() {
 ( it_init ip; it_topology; run_cases 0.0.0.0/0 ping-full-tunnel 0.0.0.0/0 )
 ( it_init ip; it_topology; run_cases 10.10.0.0/24 ping-split-tunnel 10.10.0.0/24 )
 ( it_init in; it_topology_nat; run_cases 0.0.0.0/0 ping-through-nat 10.10.0.0/24 )
+# IKE and ESP in UDP over IPv6 outer addresses (the tunnel still carries IPv4).
+( it_init i6; it_topology
+  ip -n i6-cl addr add 2001:db8::2/64 dev i6-c nodad
+  ip -n i6-gw addr add 2001:db8::1/64 dev i6-g nodad
+  it_pki "$IT_DIR/pki"
+  it_gw_config "$IT_DIR/ikegw.yaml" "$IT_DIR/pki" 10.10.0.0/24
+  sed -i 's/listen: \[192.0.2.1\]/listen: [192.0.2.1, "2001:db8::1"]/' "$IT_DIR/ikegw.yaml"
+  it_gw_start "$IT_DIR/ikegw.yaml" || { it_fail ping-ipv6-outer "ikegwd did not start"; exit 0; }
+  it_client_conf c1 "$IT_DIR/pki" client client@example.test 10.10.0.0/24
+  sed -i 's/remote_addrs = 192.0.2.1/remote_addrs = 2001:db8::1/' "$IT_DIR/cl-c1/swanctl/swanctl.conf"
+  it_client_up c1
+  ping_case ping-ipv6-outer c1 5
+  grep -q "from \[2001:db8::2\]:4500" "$IT_DIR/ikegwd.log" && it_pass ipv6-peer-logged ||
+	it_fail ipv6-peer-logged "no established line naming [2001:db8::2]:4500"
+  it_client_down
+  it_gw_stop ping-ipv6-gateway-exit )
 exit 0
