@@ -80,7 +80,7 @@ struct ctl_totals {
 	uint64_t half_open;
 	uint64_t child_sas;
 	uint64_t leases;
-	uint64_t bytes_in, bytes_out, packets_in, packets_out; /* of the current Child SAs */
+	uint64_t bytes_in, bytes_out, packets_in, packets_out; /* since start */
 };
 
 void ctl_totals_get(struct gw *gw, struct ctl_totals *t);

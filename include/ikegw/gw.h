@@ -35,6 +35,8 @@ struct mschapv2_ctx;
 struct gw_counters {
 	uint64_t handshakes_ok, handshakes_failed, auth_failures;
 	uint64_t init_requests, cookies_sent, retransmits_answered, bad_messages;
+	/* ESP counters of Child SAs already gone, so totals only grow (Prometheus counters) */
+	uint64_t gone_bytes_in, gone_bytes_out, gone_packets_in, gone_packets_out;
 };
 
 /* How an IKE message leaves: the real one sends over UDP, tests capture it. */

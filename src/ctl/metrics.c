@@ -47,6 +47,10 @@ void ctl_totals_get(struct gw *gw, struct ctl_totals *t)
 	struct pool_stats st;
 
 	memset(t, 0, sizeof(*t));
+	t->bytes_in = gw->ctr.gone_bytes_in;
+	t->bytes_out = gw->ctr.gone_bytes_out;
+	t->packets_in = gw->ctr.gone_packets_in;
+	t->packets_out = gw->ctr.gone_packets_out;
 	sa_table_foreach(gw->sas, add_sa, t);
 	for (size_t i = 0; gw->pools && i < gw->cfg->n_pools; i++) {
 		pool_stats(gw->pools[i], 0, &st);
@@ -107,11 +111,11 @@ void ctl_metrics_write(struct gw *gw, struct json *j)
 		  c->handshakes_failed);
 	family(j, "ikegw_auth_failures_total", "counter", "Clients refused authentication.");
 	json_rawf(j, "ikegw_auth_failures_total %" PRIu64 "\n", c->auth_failures);
-	family(j, "ikegw_bytes_total", "counter", "ESP payload bytes of the current Child SAs.");
+	family(j, "ikegw_bytes_total", "counter", "ESP payload bytes since start (Child SAs gone included).");
 	json_rawf(j, "ikegw_bytes_total{direction=\"in\"} %" PRIu64 "\n", t.bytes_in);
 	json_rawf(j, "ikegw_bytes_total{direction=\"out\"} %" PRIu64 "\n",
 		  t.bytes_out);
-	family(j, "ikegw_packets_total", "counter", "ESP packets of the current Child SAs.");
+	family(j, "ikegw_packets_total", "counter", "ESP packets since start (Child SAs gone included).");
 	json_rawf(j, "ikegw_packets_total{direction=\"in\"} %" PRIu64 "\n",
 		  t.packets_in);
 	json_rawf(j, "ikegw_packets_total{direction=\"out\"} %" PRIu64 "\n",

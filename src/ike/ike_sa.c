@@ -83,8 +83,18 @@ uint8_t ike_sa_flags(const struct ike_sa *sa)
 
 void ike_sa_child_drop(struct ike_sa *sa, struct child_sa *c)
 {
-	if (c->installed && sa->gw->dp)
-		sa->gw->dp->ops->child_del(sa->gw->dp, c->reqid);
+	struct gw *gw = sa->gw;
+	struct dp_counters dc;
+
+	if (c->installed && gw->dp) {
+		if (gw->dp->ops->counters && gw->dp->ops->counters(gw->dp, c->reqid, &dc) == 0) {
+			gw->ctr.gone_bytes_in += dc.bytes_in;
+			gw->ctr.gone_bytes_out += dc.bytes_out;
+			gw->ctr.gone_packets_in += dc.packets_in;
+			gw->ctr.gone_packets_out += dc.packets_out;
+		}
+		gw->dp->ops->child_del(gw->dp, c->reqid);
+	}
 	memset(c, 0, sizeof(*c));
 }
 

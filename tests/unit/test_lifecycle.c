@@ -49,6 +49,7 @@ struct rec_dp {
 	uint32_t deleted[MAX_REC];
 	size_t n_deleted;
 	uint64_t last_use_ms;
+	uint64_t bytes_in; /* what every pair reports */
 };
 
 struct h {
@@ -125,6 +126,7 @@ static int rec_counters(struct dataplane *dp, uint32_t reqid, struct dp_counters
 	(void)reqid;
 	memset(out, 0, sizeof(*out));
 	out->last_use_ms = r->last_use_ms;
+	out->bytes_in = r->bytes_in;
 	return 0;
 }
 
@@ -428,10 +430,13 @@ static void test_client_child_rekey(void **state)
 	assert_true(log_has(h, "Child SA rekeyed by the client"));
 	/* RFC 7296 1.4.1: the client deletes the old pair; we answer with our half */
 	io.esp_spis = &old_cl;
+	h->rec.bytes_in = 1000;
 	send_info(h, &c, &io);
 	assert_int_equal(delete_spis(&h->m, IKEV2_PROTO_ESP, got, 4), 1);
 	assert_int_equal(got[0], old_gw);
 	assert_int_equal(h->rec.n_deleted, 1);
+	/* the old pair's traffic stays counted (Prometheus counters never go down) */
+	assert_int_equal(h->gw.ctr.gone_bytes_in, 1000);
 	assert_int_equal(h->rec.deleted[0], h->rec.added[0].reqid);
 	assert_int_equal(the_sa(h)->child.spi_in, new_gw);
 	ikei_fini(&c);
