@@ -129,6 +129,10 @@ struct ike_sa *ike_sa_new(struct gw *gw, const struct sockaddr_storage *local,
 void ike_sa_free(struct ike_sa *sa);
 /* IKE_AUTH is done: the IKE_SA_INIT messages and nonces are no longer needed. */
 void ike_sa_drop_init_state(struct ike_sa *sa);
+/* The chosen IKE proposal as suite entries (encr, prf, integ, KE group); false when we
+ * cannot run it after all. */
+struct ike_proposal;
+bool ike_sa_take_suite(struct ike_sa *sa, const struct ike_proposal *c);
 /* Forget a fragmented cached response. */
 void ike_sa_drop_resp_frags(struct ike_sa *sa);
 struct ike_sa *ike_sa_from_entry(struct sa_table_entry *e);

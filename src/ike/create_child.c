@@ -232,22 +232,6 @@ out:
 
 /* ---- responder: the client rekeys the IKE SA (RFC 7296 2.18) ---- */
 
-static bool take_ike_suite(struct ike_sa *sa, const struct ike_proposal *c)
-{
-	const struct ike_transform *e = proposal_get(c, IKEV2_TRANS_ENCR);
-	const struct ike_transform *p = proposal_get(c, IKEV2_TRANS_PRF);
-	const struct ike_transform *i = proposal_get(c, IKEV2_TRANS_INTEG);
-	const struct ike_transform *k = proposal_get(c, IKEV2_TRANS_KE);
-
-	if (!e || !p || !k)
-		return false;
-	sa->encr = suite_encr_find(e->id, e->keylen);
-	sa->prf = suite_prf_find(p->id);
-	sa->integ = (i && i->id != IKEV2_INTEG_NONE) ? suite_integ_find(i->id) : NULL;
-	sa->ke_group = k->id;
-	return sa->encr && sa->prf && (sa->encr->aead || sa->integ);
-}
-
 static uint64_t spi64(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -315,7 +299,7 @@ static struct ike_sa *ike_prepare(struct ike_sa *sa, const struct ike_msg *m,
 	if (!fresh)
 		return NULL;
 	sa_table_mark_established(sa->gw->sas, &fresh->ent);
-	if (!take_ike_suite(fresh, &r->chosen) ||
+	if (!ike_sa_take_suite(fresh, &r->chosen) ||
 	    dh_respond(sa, fresh->ke_group, &ke->u.ke, &r->dh) != 0 ||
 	    RAND_bytes(r->nr, sizeof(r->nr)) != 1 ||
 	    ike_rekey_keys(sa, fresh, ni->body.p, ni->body.len, r->nr, NONCE_LEN, &r->dh) != 0) {

@@ -12,6 +12,7 @@
 #include "ikegw/ikev2.h"
 #include "ikegw/initiator.h"
 #include "ikegw/pool.h"
+#include "ikegw/proposal.h"
 #include "ikegw/sa_table.h"
 #include "ikegw/sa_timers.h"
 
@@ -79,6 +80,22 @@ const struct sk_dir_keys *ike_sa_rx_keys(const struct ike_sa *sa)
 uint8_t ike_sa_flags(const struct ike_sa *sa)
 {
 	return sa->orig_init ? IKEV2_FLAG_INITIATOR : 0;
+}
+
+bool ike_sa_take_suite(struct ike_sa *sa, const struct ike_proposal *c)
+{
+	const struct ike_transform *e = proposal_get(c, IKEV2_TRANS_ENCR);
+	const struct ike_transform *p = proposal_get(c, IKEV2_TRANS_PRF);
+	const struct ike_transform *i = proposal_get(c, IKEV2_TRANS_INTEG);
+	const struct ike_transform *k = proposal_get(c, IKEV2_TRANS_KE);
+
+	if (!e || !p || !k)
+		return false;
+	sa->encr = suite_encr_find(e->id, e->keylen);
+	sa->prf = suite_prf_find(p->id);
+	sa->integ = (i && i->id != IKEV2_INTEG_NONE) ? suite_integ_find(i->id) : NULL;
+	sa->ke_group = k->id;
+	return sa->encr && sa->prf && (sa->encr->aead || sa->integ);
 }
 
 void ike_sa_child_drop(struct ike_sa *sa, struct child_sa *c)

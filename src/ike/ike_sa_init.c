@@ -138,25 +138,6 @@ static bool cookie_ok(struct gw *gw, const struct ike_path *path, const struct i
 	return false;
 }
 
-/* The chosen proposal as suite entries; false if we cannot run it after all. */
-static bool take_proposal(struct ike_sa *sa, const struct ike_proposal *c)
-{
-	const struct ike_transform *e = proposal_get(c, IKEV2_TRANS_ENCR);
-	const struct ike_transform *p = proposal_get(c, IKEV2_TRANS_PRF);
-	const struct ike_transform *i = proposal_get(c, IKEV2_TRANS_INTEG);
-	const struct ike_transform *k = proposal_get(c, IKEV2_TRANS_KE);
-
-	if (!e || !p || !k)
-		return false;
-	sa->encr = suite_encr_find(e->id, e->keylen);
-	sa->prf = suite_prf_find(p->id);
-	sa->integ = (i && i->id != IKEV2_INTEG_NONE) ? suite_integ_find(i->id) : NULL;
-	sa->ke_group = k->id;
-	if (!sa->encr || !sa->prf || (!sa->encr->aead && !sa->integ))
-		return false;
-	return true;
-}
-
 static int derive_keys(struct ike_sa *sa, const struct ike_pl_ke *ke, uint8_t *pub,
 		       size_t pub_cap, size_t *pub_len)
 {
@@ -310,7 +291,7 @@ static void respond_new_sa(struct gw *gw, const struct ike_path *path, const str
 		return;
 	}
 	sa->natt = path->natt;
-	if (!take_proposal(sa, chosen) || RAND_bytes(sa->nr, sizeof(sa->nr)) != 1 ||
+	if (!ike_sa_take_suite(sa, chosen) || RAND_bytes(sa->nr, sizeof(sa->nr)) != 1 ||
 	    !(sa->ni = dup_bytes(ni->p, ni->len)) ||
 	    !(sa->msg1 = dup_bytes(m->raw.p, m->raw.len))) {
 		ike_sa_free(sa);
