@@ -31,41 +31,14 @@
 #include "ikegw/pool.h"
 #include "ikegw/sa_table.h"
 
+#include "support/gw_harness.h"
 #include "support/ike_initiator.h"
 
-/* 2030-01-01T00:00:00Z: inside the validity of every test certificate but the expired. */
-#define AT ((time_t)1893456000)
 #define PSK "exchange harness pre-shared key"
 #define TINY_PSK "tiny pool pre-shared key 0123"
-#define MAX_SENT 32
-#define MAX_REC 8
-
-struct sent {
-	uint8_t *msg;
-	size_t len;
-};
-
-/* The recording fake dataplane: what the responder installed and removed. */
-struct rec_dp {
-	struct dataplane dp;
-	struct dp_child added[MAX_REC];
-	size_t n_added;
-	uint32_t deleted[MAX_REC];
-	size_t n_deleted;
-};
 
 struct h {
-	struct gw gw;
-	struct config *cfg;
-	uint64_t now;
-	struct loop_clock clock;
-	struct sent out[MAX_SENT];
-	size_t n_out;
-	FILE *log;
-	char *logbuf;
-	size_t loglen;
-	struct rec_dp rec;
-	struct sockaddr_storage gw_addr, cl_addr;
+	struct gw_harness x;
 	struct ike_msg m;
 	uint8_t plain[IKEI_MSG_MAX];
 	uint8_t buf[IKEI_MSG_MAX];
@@ -88,93 +61,12 @@ static void flip(uint8_t *p, size_t len, size_t off, uint8_t mask)
 	*b ^= mask;
 }
 
-static const char *data_path(char *buf, size_t len, const char *rel)
-{
-	const char *top = getenv("IKEGW_TOP");
-
-	snprintf(buf, len, "%s/tests/data/%s", top ? top : ".", rel);
-	return buf;
-}
-
-static uint64_t fake_now(void *ctx)
-{
-	return *(uint64_t *)ctx;
-}
-
-static int capture(void *arg, const struct sockaddr_storage *local,
-		   const struct sockaddr_storage *peer, bool natt, const uint8_t *msg, size_t len)
-{
-	struct h *h = arg;
-
-	(void)local, (void)peer, (void)natt;
-	assert_true(h->n_out < MAX_SENT);
-	h->out[h->n_out].msg = malloc(len);
-	assert_non_null(h->out[h->n_out].msg);
-	memcpy(h->out[h->n_out].msg, msg, len);
-	h->out[h->n_out++].len = len;
-	return 0;
-}
-
-static int rec_add(struct dataplane *dp, const struct dp_child *c)
-{
-	struct rec_dp *r = (struct rec_dp *)dp;
-
-	assert_true(r->n_added < MAX_REC);
-	r->added[r->n_added++] = *c;
-	return 0;
-}
-
-static int rec_del(struct dataplane *dp, uint32_t reqid)
-{
-	struct rec_dp *r = (struct rec_dp *)dp;
-
-	assert_true(r->n_deleted < MAX_REC);
-	r->deleted[r->n_deleted++] = reqid;
-	return 0;
-}
-
-static void rec_free(struct dataplane *dp)
-{
-	(void)dp; /* lives inside struct h */
-}
-
-static const struct dataplane_ops rec_ops = {
-	.name = "recording", .child_add = rec_add, .child_del = rec_del, .free = rec_free,
-};
-
-static void set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	a->sin_family = AF_INET;
-	a->sin_port = htons(port);
-	assert_int_equal(inet_pton(AF_INET, ip, &a->sin_addr), 1);
-}
-
 static int setup(void **state)
 {
 	struct h *h = calloc(1, sizeof(*h));
-	struct config_errors errs;
-	char path[512];
 
 	assert_non_null(h);
-	config_errors_init(&errs);
-	if (config_load(data_path(path, sizeof(path), "exchange/gw.yaml"), &h->cfg, &errs) != 0)
-		config_errors_print(&errs, stderr);
-	config_errors_clear(&errs);
-	assert_non_null(h->cfg);
-	h->log = open_memstream(&h->logbuf, &h->loglen);
-	assert_non_null(h->log);
-	h->now = 1000000;
-	h->clock = (struct loop_clock){ fake_now, &h->now };
-	assert_int_equal(gw_init(&h->gw, h->cfg, &h->clock, h->log), 0);
-	h->gw.send = capture;
-	h->gw.send_arg = h;
-	h->gw.fixed_time = AT;
-	h->rec.dp.ops = &rec_ops;
-	set_addr(&h->gw_addr, "192.0.2.1", 500);
-	set_addr(&h->cl_addr, "198.51.100.7", 500);
+	gwh_setup(&h->x, false);
 	assert_int_equal(ikei_proposal("aes256gcm16-prfsha384-x25519", IKEV2_PROTO_IKE, &h->ike),
 			 0);
 	assert_int_equal(ikei_proposal("aes256gcm16", IKEV2_PROTO_ESP, &h->esp), 0);
@@ -186,35 +78,9 @@ static int teardown(void **state)
 {
 	struct h *h = *state;
 
-	gw_fini(&h->gw, false);
-	config_free(h->cfg);
-	fclose(h->log);
-	free(h->logbuf);
-	for (size_t i = 0; i < h->n_out; i++)
-		free(h->out[i].msg);
+	gwh_teardown(&h->x);
 	free(h);
 	return 0;
-}
-
-/* Hand one datagram to the gateway; returns how many it sent back. */
-static size_t deliver(struct h *h, const uint8_t *msg, size_t len)
-{
-	size_t before = h->n_out;
-
-	ike_recv(&h->gw, &h->gw_addr, &h->cl_addr, false, msg, len);
-	return h->n_out - before;
-}
-
-static const struct sent *last(struct h *h)
-{
-	assert_true(h->n_out > 0);
-	return &h->out[h->n_out - 1];
-}
-
-static bool log_has(struct h *h, const char *s)
-{
-	fflush(h->log);
-	return h->logbuf && strstr(h->logbuf, s) != NULL;
 }
 
 static struct ikei_sa_init_opts init_opts(struct h *h)
@@ -226,7 +92,7 @@ static struct ikei_sa_init_opts init_opts(struct h *h)
 
 static void client_new(struct h *h, struct ikei *c)
 {
-	assert_int_equal(ikei_init(c, h->gw.suite, &h->cl_addr, &h->gw_addr), 0);
+	assert_int_equal(ikei_init(c, h->x.gw.suite, &h->x.cl_addr, &h->x.gw_addr), 0);
 }
 
 /* Build and deliver our IKE_SA_INIT; process the one answer into h->m. */
@@ -237,8 +103,8 @@ static int send_init(struct h *h, struct ikei *c, const struct ikei_sa_init_opts
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_sa_init_build(c, o, &w), 0);
 	h->len = wbuf_len(&w);
-	assert_int_equal(deliver(h, h->buf, h->len), 1);
-	return ikei_sa_init_process(c, last(h)->msg, last(h)->len, &h->m);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 1);
+	return ikei_sa_init_process(c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m);
 }
 
 static void do_init(struct h *h, struct ikei *c)
@@ -271,8 +137,8 @@ static void build_auth(struct h *h, struct ikei *c, const struct ikei_auth_opts 
 static void send_auth(struct h *h, struct ikei *c, const struct ikei_auth_opts *o)
 {
 	build_auth(h, c, o);
-	assert_int_equal(deliver(h, h->buf, h->len), 1);
-	assert_int_equal(ikei_decrypt(c, last(h)->msg, last(h)->len, &h->m, h->plain,
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 1);
+	assert_int_equal(ikei_decrypt(c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m, h->plain,
 				      sizeof(h->plain)), 0);
 	assert_true(h->m.hdr.flags & IKEV2_FLAG_RESPONSE);
 	assert_int_equal(h->m.hdr.exchange, IKEV2_EXCH_IKE_AUTH);
@@ -358,7 +224,7 @@ static uint32_t pool_used(struct h *h, size_t i)
 {
 	struct pool_stats st;
 
-	pool_stats(h->gw.pools[i], AF_INET, &st);
+	pool_stats(h->x.gw.pools[i], AF_INET, &st);
 	return st.used;
 }
 
@@ -369,9 +235,9 @@ static struct cert_own *load_cred(const char *name)
 	struct cert_own *own;
 
 	snprintf(rel, sizeof(rel), "pki/%s.crt", name);
-	data_path(crt, sizeof(crt), rel);
+	gwh_data_path(crt, sizeof(crt), rel);
 	snprintf(rel, sizeof(rel), "pki/%s.key", name);
-	data_path(key, sizeof(key), rel);
+	gwh_data_path(key, sizeof(key), rel);
 	own = cert_own_new(crt, key, &err);
 	assert_non_null(own);
 	return own;
@@ -430,11 +296,11 @@ static void test_psk_full(void **state)
 	assert_int_equal(vip[1], 99); /* pool staff, 10.99.0.0/24 */
 	assert_int_equal(vip[2], 0);
 	assert_int_equal(h->m.hdr.msg_id, 1);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
-	assert_int_equal(sa_table_half_open_count(h->gw.sas), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
+	assert_int_equal(sa_table_half_open_count(h->x.gw.sas), 0);
 	assert_int_equal(pool_used(h, 0), 1);
-	assert_int_equal(h->gw.ctr.handshakes_ok, 1);
-	assert_true(log_has(h, "established: identity 'alice@psk.example.test'"));
+	assert_int_equal(h->x.gw.ctr.handshakes_ok, 1);
+	assert_true(gwh_log_has(&h->x, "established: identity 'alice@psk.example.test'"));
 	ikei_fini(&c);
 }
 
@@ -454,7 +320,7 @@ static void cert_exchange(struct h *h, const char *name, uint8_t id_type, const 
 	send_auth(h, &c, &o);
 	check_established(h, &c, vip);
 	assert_int_equal(vip[1], 99);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	ikei_fini(&c);
 	cert_own_free(cred);
 }
@@ -493,10 +359,10 @@ static void test_init_second_proposal(void **state)
 	rc = send_init(h, &c, &o);
 	/* the gateway keeps the number: SA is the first payload, the proposal number is
 	 * octet 4 of the first proposal (header 28 + payload header 4 + 4) */
-	rbuf_init(&r, last(h)->msg, last(h)->len);
+	rbuf_init(&r, gwh_last(&h->x)->msg, gwh_last(&h->x)->len);
 	assert_int_equal(rbuf_peek_u8(&r, IKEV2_HDR_LEN + 4 + 4, &num), 0);
 	assert_int_equal(num, 2);
-	assert_int_equal(sa_table_half_open_count(h->gw.sas), 1);
+	assert_int_equal(sa_table_half_open_count(h->x.gw.sas), 1);
 	/* RFC 7296 3.3.1: the accepted proposal keeps the number the initiator gave it. */
 	assert_int_equal(rc, 0);
 	assert_int_equal(h->m.sa.p[0].num, 2);
@@ -530,12 +396,12 @@ static void test_wrong_ke_group(void **state)
 	assert_int_equal(rbuf_u16(&r, &grp), 0);
 	assert_true(rbuf_empty(&r));
 	assert_int_equal(grp, IKEV2_KE_CURVE25519);
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
 	/* RFC 7296 1.3: the retry with the group asked for succeeds */
 	o.ke_group = grp;
 	assert_int_equal(send_init(h, &c, &o), 0);
 	assert_int_equal(c.ke_group, IKEV2_KE_CURVE25519);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	ikei_fini(&c);
 }
 
@@ -552,7 +418,7 @@ static void test_no_proposal(void **state)
 	client_new(h, &c);
 	assert_int_equal(send_init(h, &c, &o), IKEV2_N_NO_PROPOSAL_CHOSEN);
 	assert_int_equal(h->m.hdr.spi_r, 0);
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
 	ikei_fini(&c);
 }
 
@@ -565,7 +431,7 @@ static void test_missing_nonce(void **state)
 	o.no_nonce = true;
 	client_new(h, &c);
 	assert_int_equal(send_init(h, &c, &o), IKEV2_N_INVALID_SYNTAX);
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
 	ikei_fini(&c);
 }
 
@@ -587,7 +453,7 @@ static void test_unknown_critical_init(void **state)
 	assert_int_equal(rbuf_u8(&r, &type), 0);
 	assert_true(rbuf_empty(&r));
 	assert_int_equal(type, 49);
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
 	ikei_fini(&c);
 }
 
@@ -596,15 +462,15 @@ static void test_replay_init(void **state)
 {
 	struct h *h = *state;
 	struct ikei c;
-	const struct sent *first;
+	const struct gwh_sent *first;
 
 	do_init(h, &c);
-	first = last(h);
-	assert_int_equal(deliver(h, c.msg1, c.msg1_len), 1);
-	assert_int_equal(last(h)->len, first->len);
-	assert_memory_equal(last(h)->msg, first->msg, first->len);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
-	assert_int_equal(h->gw.ctr.retransmits_answered, 1);
+	first = gwh_last(&h->x);
+	assert_int_equal(gwh_deliver(&h->x, c.msg1, c.msg1_len), 1);
+	assert_int_equal(gwh_last(&h->x)->len, first->len);
+	assert_memory_equal(gwh_last(&h->x)->msg, first->msg, first->len);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
+	assert_int_equal(h->x.gw.ctr.retransmits_answered, 1);
 	ikei_fini(&c);
 }
 
@@ -620,10 +486,10 @@ static void test_cookie(void **state)
 	struct rbuf r;
 	struct ikei c;
 
-	h->gw.cookie_threshold = 0;
+	h->x.gw.cookie_threshold = 0;
 	client_new(h, &c);
 	assert_int_equal(send_init(h, &c, &o), IKEV2_N_COOKIE);
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
 	n = codec_msg_notify(&h->m, IKEV2_N_COOKIE);
 	cookie_len = n->u.notify.data.len;
 	assert_true(cookie_len > 0 && cookie_len <= sizeof(cookie));
@@ -636,13 +502,13 @@ static void test_cookie(void **state)
 	o.cookie = bad;
 	o.cookie_len = cookie_len;
 	assert_int_equal(send_init(h, &c, &o), IKEV2_N_COOKIE);
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
-	assert_int_equal(h->gw.ctr.cookies_sent, 2);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
+	assert_int_equal(h->x.gw.ctr.cookies_sent, 2);
 
 	/* the cookie echoed: the real answer, and the exchange completes */
 	o.cookie = cookie;
 	assert_int_equal(send_init(h, &c, &o), 0);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	{
 		struct ikei_auth_opts ao = psk_opts(h, "carol@psk.example.test");
 		uint8_t vip[4];
@@ -659,13 +525,13 @@ static void expect_auth_failed(struct h *h, const char *id)
 {
 	assert_int_equal(notify_of(&h->m), IKEV2_N_AUTHENTICATION_FAILED);
 	assert_null(codec_msg_find(&h->m, IKEV2_PL_AUTH, 0));
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
 	assert_int_equal(pool_used(h, 0), 0);
 	assert_int_equal(pool_used(h, 1), 0);
-	assert_int_equal(h->gw.ctr.auth_failures, 1);
+	assert_int_equal(h->x.gw.ctr.auth_failures, 1);
 	/* SPEC: a log line with the address, the claimed identity and the reason */
-	assert_true(log_has(h, "authentication failed: 198.51.100.7"));
-	assert_true(log_has(h, id));
+	assert_true(gwh_log_has(&h->x, "authentication failed: 198.51.100.7"));
+	assert_true(gwh_log_has(&h->x, id));
 }
 
 static void test_wrong_psk(void **state)
@@ -679,9 +545,9 @@ static void test_wrong_psk(void **state)
 	do_init(h, &c);
 	send_auth(h, &c, &o);
 	expect_auth_failed(h, "alice@psk.example.test");
-	assert_true(log_has(h, "pre-shared key AUTH does not verify"));
+	assert_true(gwh_log_has(&h->x, "pre-shared key AUTH does not verify"));
 	/* the SA is gone: a retransmission is not answered any more */
-	assert_int_equal(deliver(h, h->buf, h->len), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
 	ikei_fini(&c);
 }
 
@@ -699,7 +565,7 @@ static void test_tampered_signature(void **state)
 	do_init(h, &c);
 	send_auth(h, &c, &o);
 	expect_auth_failed(h, "alice@example.test");
-	assert_true(log_has(h, "signature does not verify"));
+	assert_true(gwh_log_has(&h->x, "signature does not verify"));
 	ikei_fini(&c);
 	cert_own_free(cred);
 }
@@ -752,11 +618,11 @@ static void test_auth_wrong_msgid(void **state)
 	do_init(h, &c);
 	c.next_msg_id = 2;
 	build_auth(h, &c, &o);
-	assert_int_equal(deliver(h, h->buf, h->len), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
 	c.next_msg_id = 0;
 	build_auth(h, &c, &o);
-	assert_int_equal(deliver(h, h->buf, h->len), 0);
-	assert_int_equal(sa_table_half_open_count(h->gw.sas), 1);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	assert_int_equal(sa_table_half_open_count(h->x.gw.sas), 1);
 	c.next_msg_id = 1;
 	send_auth(h, &c, &o);
 	check_established(h, &c, vip);
@@ -792,12 +658,12 @@ static void test_exchanges_before_auth(void **state)
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_request_build(&c, IKEV2_EXCH_CREATE_CHILD_SA, inner, inner_len,
 					    first, &w), 0);
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 0);
 	c.next_msg_id = 1;
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_info_build(&c, &io, &w), 0);
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 0);
-	assert_int_equal(sa_table_count(h->gw.sas), 1); /* the Delete was not acted on */
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1); /* the Delete was not acted on */
 	c.next_msg_id = 1;
 	send_auth(h, &c, &o);
 	check_established(h, &c, vip);
@@ -808,14 +674,14 @@ static void test_replay_auth(void **state)
 {
 	struct h *h = *state;
 	struct ikei c;
-	const struct sent *first;
+	const struct gwh_sent *first;
 
 	connect_psk(h, &c, "alice@psk.example.test");
-	first = last(h);
-	assert_int_equal(deliver(h, h->buf, h->len), 1);
-	assert_int_equal(last(h)->len, first->len);
-	assert_memory_equal(last(h)->msg, first->msg, first->len);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	first = gwh_last(&h->x);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 1);
+	assert_int_equal(gwh_last(&h->x)->len, first->len);
+	assert_memory_equal(gwh_last(&h->x)->msg, first->msg, first->len);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	assert_int_equal(pool_used(h, 0), 1);
 	ikei_fini(&c);
 }
@@ -835,14 +701,14 @@ static void test_tampered_icv(void **state)
 	assert_non_null(bad);
 	memcpy(bad, h->buf, h->len);
 	flip(bad, h->len, h->len - 1, 0x01); /* the last octet of the ICV */
-	assert_int_equal(deliver(h, bad, h->len), 0);
+	assert_int_equal(gwh_deliver(&h->x, bad, h->len), 0);
 	flip(bad, h->len, h->len - 1, 0x01);
 	flip(bad, h->len, h->len - 40, 0x01); /* ciphertext */
-	assert_int_equal(deliver(h, bad, h->len), 0);
+	assert_int_equal(gwh_deliver(&h->x, bad, h->len), 0);
 	free(bad);
-	assert_int_equal(sa_table_half_open_count(h->gw.sas), 1);
-	assert_int_equal(deliver(h, h->buf, h->len), 1);
-	assert_int_equal(ikei_decrypt(&c, last(h)->msg, last(h)->len, &h->m, h->plain,
+	assert_int_equal(sa_table_half_open_count(h->x.gw.sas), 1);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 1);
+	assert_int_equal(ikei_decrypt(&c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m, h->plain,
 				      sizeof(h->plain)), 0);
 	check_established(h, &c, vip);
 	ikei_fini(&c);
@@ -865,7 +731,7 @@ static void test_unknown_critical_auth(void **state)
 	do_init(h, &c);
 	send_auth(h, &c, &o);
 	assert_null(codec_msg_find(&h->m, IKEV2_PL_AUTH, 0));
-	assert_int_equal(h->gw.ctr.handshakes_ok, 0);
+	assert_int_equal(h->x.gw.ctr.handshakes_ok, 0);
 	n = codec_msg_find(&h->m, IKEV2_PL_NOTIFY, 0);
 	assert_non_null(n);
 	ikei_fini(&c);
@@ -878,21 +744,21 @@ static void test_half_open_expiry(void **state)
 {
 	struct h *h = *state;
 	struct ikei_auth_opts o = psk_opts(h, "alice@psk.example.test");
-	uint64_t t = h->cfg->timeouts.half_open * 1000ull;
+	uint64_t t = h->x.cfg->timeouts.half_open * 1000ull;
 	struct ikei c;
 
 	assert_int_equal(t, 30000);
 	do_init(h, &c);
-	h->now += t - 1;
-	loop_run_timers(h->gw.loop);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
-	h->now += 1;
-	loop_run_timers(h->gw.loop);
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
-	assert_int_equal(sa_table_half_open_count(h->gw.sas), 0);
-	assert_true(log_has(h, "half-open IKE SA expired"));
+	h->x.now += t - 1;
+	loop_run_timers(h->x.gw.loop);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
+	h->x.now += 1;
+	loop_run_timers(h->x.gw.loop);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
+	assert_int_equal(sa_table_half_open_count(h->x.gw.sas), 0);
+	assert_true(gwh_log_has(&h->x, "half-open IKE SA expired"));
 	build_auth(h, &c, &o);
-	assert_int_equal(deliver(h, h->buf, h->len), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
 	ikei_fini(&c);
 }
 
@@ -903,9 +769,9 @@ static void test_established_survives_half_open_timeout(void **state)
 	struct ikei c;
 
 	connect_psk(h, &c, "alice@psk.example.test");
-	h->now += 60000;
-	loop_run_timers(h->gw.loop);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	h->x.now += 60000;
+	loop_run_timers(h->x.gw.loop);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	ikei_fini(&c);
 }
 
@@ -918,8 +784,8 @@ static void send_info(struct h *h, struct ikei *c, const struct ikei_info_opts *
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_info_build(c, io, &w), 0);
 	h->len = wbuf_len(&w);
-	assert_int_equal(deliver(h, h->buf, h->len), 1);
-	assert_int_equal(ikei_decrypt(c, last(h)->msg, last(h)->len, &h->m, h->plain,
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 1);
+	assert_int_equal(ikei_decrypt(c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m, h->plain,
 				      sizeof(h->plain)), 0);
 	assert_int_equal(h->m.hdr.exchange, IKEV2_EXCH_INFORMATIONAL);
 	assert_true(h->m.hdr.flags & IKEV2_FLAG_RESPONSE);
@@ -937,7 +803,7 @@ static void test_info_empty(void **state)
 	assert_int_equal(inner_count(&h->m), 0);
 	send_info(h, &c, &io); /* the window moves on */
 	assert_int_equal(h->m.hdr.msg_id, 3);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	ikei_fini(&c);
 }
 
@@ -947,17 +813,17 @@ static void test_info_delete_ike(void **state)
 	struct ikei_info_opts io = { .delete_ike = true };
 	struct ikei c;
 
-	h->gw.dp = &h->rec.dp;
+	h->x.gw.dp = &h->x.rec.dp;
 	connect_psk(h, &c, "alice@psk.example.test");
-	assert_int_equal(h->rec.n_added, 1);
+	assert_int_equal(h->x.rec.n_added, 1);
 	send_info(h, &c, &io);
 	assert_int_equal(inner_count(&h->m), 0);
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
 	assert_int_equal(pool_used(h, 0), 0);
-	assert_int_equal(h->rec.n_deleted, 1);
-	assert_int_equal(h->rec.deleted[0], h->rec.added[0].reqid);
+	assert_int_equal(h->x.rec.n_deleted, 1);
+	assert_int_equal(h->x.rec.deleted[0], h->x.rec.added[0].reqid);
 	/* nothing is left to answer a retransmission */
-	assert_int_equal(deliver(h, h->buf, h->len), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
 	ikei_fini(&c);
 }
 
@@ -971,15 +837,15 @@ static void delete_esp(struct h *h, bool with_dp)
 	uint32_t got = 0;
 
 	if (with_dp)
-		h->gw.dp = &h->rec.dp;
+		h->x.gw.dp = &h->x.rec.dp;
 	connect_psk(h, &c, "alice@psk.example.test");
 	spi_r = esp_spi_of(&h->m);
 	io.esp_spis = &c.esp_spi;
 	send_info(h, &c, &io);
-	assert_int_equal(sa_table_count(h->gw.sas), 1); /* the IKE SA stays */
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1); /* the IKE SA stays */
 	if (with_dp) {
-		assert_int_equal(h->rec.n_deleted, 1);
-		assert_int_equal(h->rec.deleted[0], h->rec.added[0].reqid);
+		assert_int_equal(h->x.rec.n_deleted, 1);
+		assert_int_equal(h->x.rec.deleted[0], h->x.rec.added[0].reqid);
 	}
 	d = codec_msg_find(&h->m, IKEV2_PL_DELETE, 0);
 	ikei_fini(&c);
@@ -1021,26 +887,26 @@ static void test_unique_replace(void **state)
 	do_init(h, &c2);
 	build_auth(h, &c2, &o);
 	/* two datagrams: a Delete to the old SA (RFC 7296 1.4.1), then the new SA's answer */
-	assert_int_equal(deliver(h, h->buf, h->len), 2);
-	assert_int_equal(ikei_decrypt(&c1, h->out[h->n_out - 2].msg, h->out[h->n_out - 2].len,
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 2);
+	assert_int_equal(ikei_decrypt(&c1, h->x.out[h->x.n_out - 2].msg, h->x.out[h->x.n_out - 2].len,
 				      &h->m, h->plain, sizeof(h->plain)), 0);
 	assert_int_equal(h->m.hdr.exchange, IKEV2_EXCH_INFORMATIONAL);
 	assert_false(h->m.hdr.flags & IKEV2_FLAG_RESPONSE);
 	d = codec_msg_find(&h->m, IKEV2_PL_DELETE, 0);
 	assert_non_null(d);
 	assert_int_equal(d->u.del.protocol, IKEV2_PROTO_IKE);
-	assert_int_equal(ikei_decrypt(&c2, last(h)->msg, last(h)->len, &h->m, h->plain,
+	assert_int_equal(ikei_decrypt(&c2, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m, h->plain,
 				      sizeof(h->plain)), 0);
 	check_established(h, &c2, vip2);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	assert_int_equal(pool_used(h, 0), 1);
 	/* SPEC: a reconnecting identity gets its previous address back when free */
 	assert_memory_equal(vip1, vip2, 4);
-	assert_true(log_has(h, "(unique: replace)"));
+	assert_true(gwh_log_has(&h->x, "(unique: replace)"));
 	/* the first SA is gone, the second answers */
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_info_build(&c1, &io, &w), 0);
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 0);
 	send_info(h, &c2, &io);
 	ikei_fini(&c1);
 	ikei_fini(&c2);
@@ -1070,7 +936,7 @@ static void test_pool_full(void **state)
 	assert_null(codec_msg_find(&h->m, IKEV2_PL_CP, 0));
 	assert_false(h->m.has_sa);
 	assert_null(codec_msg_find(&h->m, IKEV2_PL_TSI, 0));
-	assert_int_equal(sa_table_count(h->gw.sas), 3);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 3);
 	assert_int_equal(pool_used(h, 1), 2);
 	for (size_t i = 0; i < 3; i++) /* everyone still answered */
 		send_info(h, &c[i], &io);
@@ -1109,13 +975,13 @@ static void dataplane_keys(struct h *h, const char *esp)
 	struct ikei c;
 
 	assert_int_equal(ikei_proposal(esp, IKEV2_PROTO_ESP, &h->esp), 0);
-	h->gw.dp = &h->rec.dp;
+	h->x.gw.dp = &h->x.rec.dp;
 	do_init(h, &c);
 	send_auth(h, &c, &o);
 	check_established(h, &c, vip);
 	assert_int_equal(ikei_child_keys(&c, &h->m, &ck, &spi_r), 0);
-	assert_int_equal(h->rec.n_added, 1);
-	dc = &h->rec.added[0];
+	assert_int_equal(h->x.rec.n_added, 1);
+	dc = &h->x.rec.added[0];
 	check_dir(&dc->in, &ck.i2r, spi_r);      /* client -> gateway: our SPI choice */
 	check_dir(&dc->out, &ck.r2i, c.esp_spi); /* gateway -> client: the client's SPI */
 	assert_false(dc->encap);                 /* NAT-D hashes matched */
@@ -1127,10 +993,10 @@ static void dataplane_keys(struct h *h, const char *esp)
 	assert_int_equal(dc->hard_lifetime_s, 3600);
 	keymat_child_wipe(&ck);
 	/* freeing the SA (shutdown) removes the pair */
-	gw_fini(&h->gw, false);
-	assert_int_equal(h->rec.n_deleted, 1);
-	assert_int_equal(h->rec.deleted[0], dc->reqid);
-	assert_int_equal(gw_init(&h->gw, h->cfg, &h->clock, h->log), 0); /* for teardown */
+	gw_fini(&h->x.gw, false);
+	assert_int_equal(h->x.rec.n_deleted, 1);
+	assert_int_equal(h->x.rec.deleted[0], dc->reqid);
+	assert_int_equal(gw_init(&h->x.gw, h->x.cfg, &h->x.clock, h->x.log), 0); /* for teardown */
 	ikei_fini(&c);
 }
 
@@ -1145,15 +1011,15 @@ static void test_nat_detected(void **state)
 	struct ikei c;
 	uint8_t vip[4];
 
-	set_addr(&inside, "10.1.2.3", 500);
-	h->gw.dp = &h->rec.dp;
-	assert_int_equal(ikei_init(&c, h->gw.suite, &inside, &h->gw_addr), 0);
+	gwh_set_addr(&inside, "10.1.2.3", 500);
+	h->x.gw.dp = &h->x.rec.dp;
+	assert_int_equal(ikei_init(&c, h->x.gw.suite, &inside, &h->x.gw_addr), 0);
 	assert_int_equal(send_init(h, &c, &so), 0);
-	assert_true(log_has(h, "NAT detected (peer)"));
+	assert_true(gwh_log_has(&h->x, "NAT detected (peer)"));
 	send_auth(h, &c, &o);
 	check_established(h, &c, vip);
-	assert_int_equal(h->rec.n_added, 1);
-	assert_true(h->rec.added[0].encap);
+	assert_int_equal(h->x.rec.n_added, 1);
+	assert_true(h->x.rec.added[0].encap);
 	ikei_fini(&c);
 }
 

@@ -29,41 +29,14 @@
 #include "ikegw/pool.h"
 #include "ikegw/sa_table.h"
 
+#include "support/gw_harness.h"
 #include "support/ike_initiator.h"
 
-#define AT ((time_t)1893456000) /* 2030-01-01: inside every test certificate's validity */
+#define GWH_AT ((time_t)1893456000) /* 2030-01-01: inside every test certificate's validity */
 #define PSK "exchange harness pre-shared key"
-#define MAX_SENT 64
-#define MAX_REC 8
-
-struct sent {
-	uint8_t *msg;
-	size_t len;
-};
-
-/* The recording fake dataplane, with counters the test sets. */
-struct rec_dp {
-	struct dataplane dp;
-	struct dp_child added[MAX_REC];
-	size_t n_added;
-	uint32_t deleted[MAX_REC];
-	size_t n_deleted;
-	uint64_t last_use_ms;
-	uint64_t bytes_in; /* what every pair reports */
-};
 
 struct h {
-	struct gw gw;
-	struct config *cfg;
-	uint64_t now;
-	struct loop_clock clock;
-	struct sent out[MAX_SENT];
-	size_t n_out;
-	FILE *log;
-	char *logbuf;
-	size_t loglen;
-	struct rec_dp rec;
-	struct sockaddr_storage gw_addr, cl_addr;
+	struct gw_harness x;
 	struct ike_msg m;
 	uint8_t plain[IKEI_MSG_MAX];
 	uint8_t buf[IKEI_MSG_MAX];
@@ -74,121 +47,13 @@ struct h {
 
 /* ---- harness ---- */
 
-static const char *data_path(char *buf, size_t len, const char *rel)
-{
-	const char *top = getenv("IKEGW_TOP");
-
-	snprintf(buf, len, "%s/tests/data/%s", top ? top : ".", rel);
-	return buf;
-}
-
-static uint64_t fake_now(void *ctx)
-{
-	return *(uint64_t *)ctx;
-}
-
-static int capture(void *arg, const struct sockaddr_storage *local,
-		   const struct sockaddr_storage *peer, bool natt, const uint8_t *msg, size_t len)
-{
-	struct h *h = arg;
-
-	(void)local, (void)peer, (void)natt;
-	assert_true(h->n_out < MAX_SENT);
-	h->out[h->n_out].msg = malloc(len);
-	assert_non_null(h->out[h->n_out].msg);
-	memcpy(h->out[h->n_out].msg, msg, len);
-	h->out[h->n_out++].len = len;
-	return 0;
-}
-
-static int rec_add(struct dataplane *dp, const struct dp_child *c)
-{
-	struct rec_dp *r = (struct rec_dp *)dp;
-
-	assert_true(r->n_added < MAX_REC);
-	r->added[r->n_added++] = *c;
-	return 0;
-}
-
-static int rec_del(struct dataplane *dp, uint32_t reqid)
-{
-	struct rec_dp *r = (struct rec_dp *)dp;
-
-	assert_true(r->n_deleted < MAX_REC);
-	r->deleted[r->n_deleted++] = reqid;
-	return 0;
-}
-
-static int rec_counters(struct dataplane *dp, uint32_t reqid, struct dp_counters *out)
-{
-	struct rec_dp *r = (struct rec_dp *)dp;
-
-	(void)reqid;
-	memset(out, 0, sizeof(*out));
-	out->last_use_ms = r->last_use_ms;
-	out->bytes_in = r->bytes_in;
-	return 0;
-}
-
-static int rec_flush(struct dataplane *dp)
-{
-	(void)dp;
-	return 0;
-}
-
-static void rec_free(struct dataplane *dp)
-{
-	(void)dp; /* lives inside struct h */
-}
-
-static const struct dataplane_ops rec_ops = {
-	.name = "recording", .child_add = rec_add, .child_del = rec_del,
-	.counters = rec_counters, .flush = rec_flush, .free = rec_free,
-};
-
-static bool rec_deleted(const struct h *h, uint32_t reqid)
-{
-	for (size_t i = 0; i < h->rec.n_deleted; i++)
-		if (h->rec.deleted[i] == reqid)
-			return true;
-	return false;
-}
-
-static void set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	a->sin_family = AF_INET;
-	a->sin_port = htons(port);
-	assert_int_equal(inet_pton(AF_INET, ip, &a->sin_addr), 1);
-}
-
 static int setup(void **state)
 {
 	struct h *h = calloc(1, sizeof(*h));
-	struct config_errors errs;
-	char path[512];
 
 	assert_non_null(h);
-	config_errors_init(&errs);
-	if (config_load(data_path(path, sizeof(path), "exchange/gw.yaml"), &h->cfg, &errs) != 0)
-		config_errors_print(&errs, stderr);
-	config_errors_clear(&errs);
-	assert_non_null(h->cfg);
-	h->log = open_memstream(&h->logbuf, &h->loglen);
-	assert_non_null(h->log);
-	h->now = 1000000;
-	h->clock = (struct loop_clock){ fake_now, &h->now };
-	assert_int_equal(gw_init(&h->gw, h->cfg, &h->clock, h->log), 0);
-	h->gw.send = capture;
-	h->gw.send_arg = h;
-	h->gw.fixed_time = AT;
-	h->rec.dp.ops = &rec_ops;
-	h->gw.dp = &h->rec.dp;
-	h->base_timers = loop_timer_count(h->gw.loop);
-	set_addr(&h->gw_addr, "192.0.2.1", 500);
-	set_addr(&h->cl_addr, "198.51.100.7", 500);
+	gwh_setup(&h->x, true);
+	h->base_timers = loop_timer_count(h->x.gw.loop);
 	assert_int_equal(ikei_proposal("aes256gcm16-prfsha384-x25519", IKEV2_PROTO_IKE, &h->ike),
 			 0);
 	assert_int_equal(ikei_proposal("aes256gcm16", IKEV2_PROTO_ESP, &h->esp), 0);
@@ -200,44 +65,19 @@ static int teardown(void **state)
 {
 	struct h *h = *state;
 
-	gw_fini(&h->gw, false);
-	config_free(h->cfg);
-	fclose(h->log);
-	free(h->logbuf);
-	for (size_t i = 0; i < h->n_out; i++)
-		free(h->out[i].msg);
+	gwh_teardown(&h->x);
 	free(h);
 	return 0;
-}
-
-static size_t deliver(struct h *h, const uint8_t *msg, size_t len)
-{
-	size_t before = h->n_out;
-
-	ike_recv(&h->gw, &h->gw_addr, &h->cl_addr, false, msg, len);
-	return h->n_out - before;
-}
-
-static const struct sent *last(struct h *h)
-{
-	assert_true(h->n_out > 0);
-	return &h->out[h->n_out - 1];
-}
-
-static bool log_has(struct h *h, const char *s)
-{
-	fflush(h->log);
-	return h->logbuf && strstr(h->logbuf, s) != NULL;
 }
 
 /* Move the fake clock and fire what is due; returns how many datagrams went out. */
 static size_t advance(struct h *h, uint64_t ms)
 {
-	size_t before = h->n_out;
+	size_t before = h->x.n_out;
 
-	h->now += ms;
-	loop_run_timers(h->gw.loop);
-	return h->n_out - before;
+	h->x.now += ms;
+	loop_run_timers(h->x.gw.loop);
+	return h->x.n_out - before;
 }
 
 static void connect_client(struct h *h, struct ikei *c)
@@ -252,18 +92,18 @@ static void connect_client(struct h *h, struct ikei *c)
 	};
 	struct wbuf w;
 
-	assert_int_equal(ikei_init(c, h->gw.suite, &h->cl_addr, &h->gw_addr), 0);
+	assert_int_equal(ikei_init(c, h->x.gw.suite, &h->x.cl_addr, &h->x.gw_addr), 0);
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_sa_init_build(c, &so, &w), 0);
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 1);
-	assert_int_equal(ikei_sa_init_process(c, last(h)->msg, last(h)->len, &h->m), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 1);
+	assert_int_equal(ikei_sa_init_process(c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m), 0);
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_auth_build(c, &o, &w), 0);
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 1);
-	assert_int_equal(ikei_decrypt(c, last(h)->msg, last(h)->len, &h->m, h->plain,
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 1);
+	assert_int_equal(ikei_decrypt(c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m, h->plain,
 				      sizeof(h->plain)), 0);
 	assert_non_null(codec_msg_find(&h->m, IKEV2_PL_AUTH, 0));
-	assert_int_equal(h->rec.n_added, 1);
+	assert_int_equal(h->x.rec.n_added, 1);
 }
 
 static int find_any(struct sa_table_entry *e, void *arg)
@@ -276,7 +116,7 @@ static struct ike_sa *the_sa(struct h *h)
 {
 	struct ike_sa *sa = NULL;
 
-	sa_table_foreach(h->gw.sas, find_any, &sa);
+	sa_table_foreach(h->x.gw.sas, find_any, &sa);
 	assert_non_null(sa);
 	return sa;
 }
@@ -284,8 +124,8 @@ static struct ike_sa *the_sa(struct h *h)
 /* Send a request of ours; decrypt the single answer into h->m. */
 static void exchange_with(struct h *h, struct ikei *c, const struct wbuf *w)
 {
-	assert_int_equal(deliver(h, h->buf, wbuf_len(w)), 1);
-	assert_int_equal(ikei_decrypt(c, last(h)->msg, last(h)->len, &h->m, h->plain,
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(w)), 1);
+	assert_int_equal(ikei_decrypt(c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m, h->plain,
 				      sizeof(h->plain)), 0);
 	assert_true(h->m.hdr.flags & IKEV2_FLAG_RESPONSE);
 }
@@ -293,7 +133,7 @@ static void exchange_with(struct h *h, struct ikei *c, const struct wbuf *w)
 /* The gateway's last datagram, a request of its own, decrypted into h->m. */
 static void gw_request(struct h *h, struct ikei *c, uint8_t exchange)
 {
-	assert_int_equal(ikei_decrypt(c, last(h)->msg, last(h)->len, &h->m, h->plain,
+	assert_int_equal(ikei_decrypt(c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m, h->plain,
 				      sizeof(h->plain)), 0);
 	assert_false(h->m.hdr.flags & IKEV2_FLAG_RESPONSE);
 	assert_int_equal(h->m.hdr.exchange, exchange);
@@ -341,7 +181,7 @@ static size_t answer(struct h *h, struct ikei *c, const uint8_t *inner, size_t l
 	assert_int_equal(ikei_response_build(c, h->m.hdr.exchange, h->m.hdr.msg_id, inner, len,
 					     first, &w), 0);
 	h->len = wbuf_len(&w);
-	return deliver(h, h->buf, h->len);
+	return gwh_deliver(&h->x, h->buf, h->len);
 }
 
 static size_t answer_delete_esp(struct h *h, struct ikei *c, uint32_t spi)
@@ -371,7 +211,7 @@ static uint32_t pool_used(struct h *h)
 {
 	struct pool_stats st;
 
-	pool_stats(h->gw.pools[0], AF_INET, &st);
+	pool_stats(h->x.gw.pools[0], AF_INET, &st);
 	return st.used;
 }
 
@@ -392,8 +232,8 @@ static uint32_t client_rekey_child(struct h *h, struct ikei *c, uint16_t group, 
 		return 0;
 	assert_int_equal(ikei_rekey_child_keys(c, &h->m, &ck, &spi_r), 0);
 	/* RFC 7296 2.17: the client initiated this exchange, so i2r is what it sends */
-	check_dir(&h->rec.added[h->rec.n_added - 1].in, &ck.i2r, spi_r);
-	check_dir(&h->rec.added[h->rec.n_added - 1].out, &ck.r2i, new_spi);
+	check_dir(&h->x.rec.added[h->x.rec.n_added - 1].in, &ck.i2r, spi_r);
+	check_dir(&h->x.rec.added[h->x.rec.n_added - 1].out, &ck.r2i, new_spi);
 	keymat_child_wipe(&ck);
 	return spi_r;
 }
@@ -418,26 +258,26 @@ static void test_client_child_rekey(void **state)
 	struct ikei_info_opts io = { .n_esp = 1 };
 
 	connect_client(h, &c);
-	old_gw = h->rec.added[0].in.spi;
+	old_gw = h->x.rec.added[0].in.spi;
 	old_cl = c.esp_spi;
 	new_gw = client_rekey_child(h, &c, 0, 0x01020304, NULL);
 	assert_int_not_equal(new_gw, 0);
 	assert_int_not_equal(new_gw, old_gw);
 	/* the new pair is in before the old one goes: nothing deleted yet */
-	assert_int_equal(h->rec.n_added, 2);
-	assert_int_equal(h->rec.n_deleted, 0);
-	assert_int_not_equal(h->rec.added[1].reqid, h->rec.added[0].reqid);
-	assert_true(log_has(h, "Child SA rekeyed by the client"));
+	assert_int_equal(h->x.rec.n_added, 2);
+	assert_int_equal(h->x.rec.n_deleted, 0);
+	assert_int_not_equal(h->x.rec.added[1].reqid, h->x.rec.added[0].reqid);
+	assert_true(gwh_log_has(&h->x, "Child SA rekeyed by the client"));
 	/* RFC 7296 1.4.1: the client deletes the old pair; we answer with our half */
 	io.esp_spis = &old_cl;
-	h->rec.bytes_in = 1000;
+	h->x.rec.bytes_in = 1000;
 	send_info(h, &c, &io);
 	assert_int_equal(delete_spis(&h->m, IKEV2_PROTO_ESP, got, 4), 1);
 	assert_int_equal(got[0], old_gw);
-	assert_int_equal(h->rec.n_deleted, 1);
+	assert_int_equal(h->x.rec.n_deleted, 1);
 	/* the old pair's traffic stays counted (Prometheus counters never go down) */
-	assert_int_equal(h->gw.ctr.gone_bytes_in, 1000);
-	assert_int_equal(h->rec.deleted[0], h->rec.added[0].reqid);
+	assert_int_equal(h->x.gw.ctr.gone_bytes_in, 1000);
+	assert_int_equal(h->x.rec.deleted[0], h->x.rec.added[0].reqid);
 	assert_int_equal(the_sa(h)->child.spi_in, new_gw);
 	ikei_fini(&c);
 }
@@ -450,22 +290,22 @@ static void test_client_child_rekey_pfs(void **state)
 	struct ikei c;
 
 	assert_int_equal(ikei_proposal("aes256gcm16-x25519", IKEV2_PROTO_ESP,
-				       &h->cfg->proposals.esp[0]), 0);
+				       &h->x.cfg->proposals.esp[0]), 0);
 	connect_client(h, &c);
 	assert_int_not_equal(client_rekey_child(h, &c, IKEV2_KE_CURVE25519, 0x0a0b0c0d, NULL), 0);
 	assert_non_null(codec_msg_find(&h->m, IKEV2_PL_KE, 0));
-	assert_true(log_has(h, "(PFS)"));
+	assert_true(gwh_log_has(&h->x, "(PFS)"));
 	/* no KE offered: accepted (accept_no_pfs defaults to true) */
 	c.esp_spi = 0x0a0b0c0d;
 	assert_int_not_equal(client_rekey_child(h, &c, 0, 0x0a0b0c0e, NULL), 0);
 	assert_null(codec_msg_find(&h->m, IKEV2_PL_KE, 0));
 	/* and refused once the profile wants PFS */
-	for (size_t i = 0; i < h->cfg->n_profiles; i++)
-		h->cfg->profiles[i].accept_no_pfs = false;
+	for (size_t i = 0; i < h->x.cfg->n_profiles; i++)
+		h->x.cfg->profiles[i].accept_no_pfs = false;
 	c.esp_spi = 0x0a0b0c0e;
 	assert_int_equal(client_rekey_child(h, &c, 0, 0x0a0b0c0f, NULL), 0);
 	assert_int_equal(notify_of(&h->m), IKEV2_N_NO_PROPOSAL_CHOSEN);
-	assert_int_equal(h->rec.n_added, 3);
+	assert_int_equal(h->x.rec.n_added, 3);
 	ikei_fini(&c);
 }
 
@@ -477,14 +317,14 @@ static void test_client_child_rekey_wrong_group(void **state)
 	struct ikei c;
 
 	assert_int_equal(ikei_proposal("aes256gcm16-x25519-ecp256", IKEV2_PROTO_ESP,
-				       &h->cfg->proposals.esp[0]), 0);
+				       &h->x.cfg->proposals.esp[0]), 0);
 	connect_client(h, &c);
 	assert_int_equal(ikei_proposal("aes256gcm16-ecp256-x25519", IKEV2_PROTO_ESP, &h->esp), 0);
 	assert_int_equal(client_rekey_child(h, &c, IKEV2_KE_ECP256, 0x0a0b0c0d, NULL), 0);
 	n = codec_msg_notify(&h->m, IKEV2_N_INVALID_KE_PAYLOAD);
 	assert_non_null(n);
 	assert_int_equal(n->u.notify.data.len, 2);
-	assert_int_equal(h->rec.n_added, 1);
+	assert_int_equal(h->x.rec.n_added, 1);
 	ikei_fini(&c);
 }
 
@@ -529,20 +369,20 @@ static void test_client_ike_rekey(void **state)
 	exchange_with(h, &c, &w);
 	assert_int_equal(notify_of(&h->m), 0);
 	assert_int_equal(ikei_rekey_ike_process(&c, &next, &h->m), 0);
-	assert_int_equal(sa_table_count(h->gw.sas), 2);
-	assert_true(log_has(h, "IKE SA rekeyed into #2 (by the client)"));
+	assert_int_equal(sa_table_count(h->x.gw.sas), 2);
+	assert_true(gwh_log_has(&h->x, "IKE SA rekeyed into #2 (by the client)"));
 	/* RFC 7296 2.18: the new SA works from message ID 0 with the new keys */
 	send_info(h, &next, &empty);
 	assert_int_equal(h->m.hdr.msg_id, 0);
 	/* the old one is deleted; the lease and the Child SA stay with the new SA */
 	send_info(h, &c, &del);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	assert_int_equal(pool_used(h), 1);
-	assert_int_equal(h->rec.n_deleted, 0);
+	assert_int_equal(h->x.rec.n_deleted, 0);
 	assert_int_equal(the_sa(h)->child.spi_out, c.esp_spi);
 	/* and it rekeys its Child SA through the new IKE SA */
 	assert_int_not_equal(client_rekey_child(h, &next, 0, 0x05060708, NULL), 0);
-	assert_int_equal(h->rec.n_added, 2);
+	assert_int_equal(h->x.rec.n_added, 2);
 	ikei_fini(&next);
 	ikei_fini(&c);
 }
@@ -557,21 +397,21 @@ static void test_rekey_before_auth_refused(void **state)
 	struct ikei c, next;
 	struct wbuf w;
 
-	assert_int_equal(ikei_init(&c, h->gw.suite, &h->cl_addr, &h->gw_addr), 0);
+	assert_int_equal(ikei_init(&c, h->x.gw.suite, &h->x.cl_addr, &h->x.gw_addr), 0);
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_sa_init_build(&c, &so, &w), 0);
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 1);
-	assert_int_equal(ikei_sa_init_process(&c, last(h)->msg, last(h)->len, &h->m), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 1);
+	assert_int_equal(ikei_sa_init_process(&c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m), 0);
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_rekey_child_build(&c, &o, &w), 0);
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 0);
 	c.next_msg_id = 1;
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_rekey_ike_build(&c, &next, &w), 0);
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 0);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
-	assert_int_equal(h->rec.n_added, 0);
-	assert_true(log_has(h, "before IKE_AUTH ignored"));
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
+	assert_int_equal(h->x.rec.n_added, 0);
+	assert_true(gwh_log_has(&h->x, "before IKE_AUTH ignored"));
 	ikei_fini(&next);
 	ikei_fini(&c);
 }
@@ -581,13 +421,13 @@ static void test_rekey_before_auth_refused(void **state)
 /* No liveness checks or idle expiry over the hours a lifetime takes. */
 static void quiet(struct h *h)
 {
-	h->cfg->timeouts.dpd = 0;
-	h->cfg->timeouts.idle = 0;
+	h->x.cfg->timeouts.dpd = 0;
+	h->x.cfg->timeouts.idle = 0;
 }
 
 static uint64_t child_rekey_due(struct h *h)
 {
-	return h->cfg->lifetimes.child * 900ull; /* at most 90% of the lifetime */
+	return h->x.cfg->lifetimes.child * 900ull; /* at most 90% of the lifetime */
 }
 
 static void test_gw_child_rekey(void **state)
@@ -602,9 +442,9 @@ static void test_gw_child_rekey(void **state)
 
 	quiet(h);
 	connect_client(h, &c);
-	old_gw = h->rec.added[0].in.spi;
-	assert_int_equal(advance(h, h->cfg->lifetimes.child * 850ull - 1000), 0);
-	assert_int_equal(advance(h, child_rekey_due(h) - h->cfg->lifetimes.child * 850ull + 1000),
+	old_gw = h->x.rec.added[0].in.spi;
+	assert_int_equal(advance(h, h->x.cfg->lifetimes.child * 850ull - 1000), 0);
+	assert_int_equal(advance(h, child_rekey_due(h) - h->x.cfg->lifetimes.child * 850ull + 1000),
 			 1);
 	gw_request(h, &c, IKEV2_EXCH_CREATE_CHILD_SA);
 	assert_int_equal(h->m.hdr.msg_id, 0);
@@ -615,19 +455,19 @@ static void test_gw_child_rekey(void **state)
 	assert_int_equal(ikei_rekey_child_answer(&c, &h->m, 0x11223344, NULL, &w, &ck, &spi_gw),
 			 0);
 	/* installed at once; then our Delete for the old pair follows */
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 1);
-	assert_int_equal(h->rec.n_added, 2);
-	check_dir(&h->rec.added[1].in, &ck.r2i, spi_gw); /* we initiated: we receive r2i */
-	check_dir(&h->rec.added[1].out, &ck.i2r, 0x11223344);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 1);
+	assert_int_equal(h->x.rec.n_added, 2);
+	check_dir(&h->x.rec.added[1].in, &ck.r2i, spi_gw); /* we initiated: we receive r2i */
+	check_dir(&h->x.rec.added[1].out, &ck.i2r, 0x11223344);
 	keymat_child_wipe(&ck);
 	gw_request(h, &c, IKEV2_EXCH_INFORMATIONAL);
 	assert_int_equal(h->m.hdr.msg_id, 1);
 	assert_int_equal(delete_spis(&h->m, IKEV2_PROTO_ESP, got, 2), 1);
 	assert_int_equal(got[0], old_gw);
-	assert_int_equal(h->rec.n_deleted, 0); /* the old pair works until answered */
+	assert_int_equal(h->x.rec.n_deleted, 0); /* the old pair works until answered */
 	assert_int_equal(answer_delete_esp(h, &c, c.esp_spi), 0);
-	assert_int_equal(h->rec.n_deleted, 1);
-	assert_int_equal(h->rec.deleted[0], h->rec.added[0].reqid);
+	assert_int_equal(h->x.rec.n_deleted, 1);
+	assert_int_equal(h->x.rec.deleted[0], h->x.rec.added[0].reqid);
 	sa = the_sa(h);
 	assert_int_equal(sa->child.spi_in, spi_gw);
 	assert_int_equal(sa->child_old.spi_in, 0);
@@ -641,14 +481,14 @@ static void test_soft_expire_rekeys(void **state)
 	struct ikei c;
 
 	connect_client(h, &c);
-	assert_non_null(h->rec.dp.on_expire);
-	h->rec.dp.on_expire(h->rec.dp.on_expire_arg, h->rec.added[0].reqid, DP_EXPIRE_SOFT);
+	assert_non_null(h->x.rec.dp.on_expire);
+	h->x.rec.dp.on_expire(h->x.rec.dp.on_expire_arg, h->x.rec.added[0].reqid, DP_EXPIRE_SOFT);
 	assert_int_equal(advance(h, 0), 1);
 	gw_request(h, &c, IKEV2_EXCH_CREATE_CHILD_SA);
 	assert_non_null(codec_msg_notify(&h->m, IKEV2_N_REKEY_SA));
 	/* a hard expiry: the pair is gone and the client is told */
-	h->rec.dp.on_expire(h->rec.dp.on_expire_arg, h->rec.added[0].reqid, DP_EXPIRE_HARD);
-	assert_int_equal(h->rec.n_deleted, 1);
+	h->x.rec.dp.on_expire(h->x.rec.dp.on_expire_arg, h->x.rec.added[0].reqid, DP_EXPIRE_HARD);
+	assert_int_equal(h->x.rec.n_deleted, 1);
 	ikei_fini(&c);
 }
 
@@ -660,28 +500,28 @@ static void test_gw_ike_rekey(void **state)
 	struct wbuf w;
 
 	quiet(h);
-	h->cfg->lifetimes.child = 10 * h->cfg->lifetimes.ike;
+	h->x.cfg->lifetimes.child = 10 * h->x.cfg->lifetimes.ike;
 	connect_client(h, &c);
-	advance(h, h->cfg->lifetimes.ike * 900ull);
+	advance(h, h->x.cfg->lifetimes.ike * 900ull);
 	gw_request(h, &c, IKEV2_EXCH_CREATE_CHILD_SA);
 	assert_true(h->m.has_sa);
 	assert_int_equal(h->m.sa.p[0].protocol, IKEV2_PROTO_IKE);
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_rekey_ike_answer(&c, &next, &h->m, &w), 0);
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 1);
-	assert_true(log_has(h, "(by us)"));
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 1);
+	assert_true(gwh_log_has(&h->x, "(by us)"));
 	/* the old SA is deleted by us once the new one is in */
 	gw_request(h, &c, IKEV2_EXCH_INFORMATIONAL);
 	assert_non_null(codec_msg_find(&h->m, IKEV2_PL_DELETE, 0));
-	assert_int_equal(sa_table_count(h->gw.sas), 2);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 2);
 	assert_int_equal(answer(h, &c, NULL, 0, 0), 0);
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	assert_true(the_sa(h)->orig_init);
 	/* RFC 7296 3.1: we are its original initiator now; the client talks without I */
 	send_info(h, &next, &empty);
 	assert_int_equal(h->m.hdr.flags & IKEV2_FLAG_INITIATOR, IKEV2_FLAG_INITIATOR);
 	assert_int_equal(pool_used(h), 1);
-	assert_int_equal(h->rec.n_deleted, 0);
+	assert_int_equal(h->x.rec.n_deleted, 0);
 	ikei_fini(&next);
 	ikei_fini(&c);
 }
@@ -693,9 +533,9 @@ static void test_temporary_failure(void **state)
 	struct ikei c;
 
 	quiet(h);
-	h->cfg->lifetimes.child = 10 * h->cfg->lifetimes.ike;
+	h->x.cfg->lifetimes.child = 10 * h->x.cfg->lifetimes.ike;
 	connect_client(h, &c);
-	advance(h, h->cfg->lifetimes.ike * 900ull);
+	advance(h, h->x.cfg->lifetimes.ike * 900ull);
 	gw_request(h, &c, IKEV2_EXCH_CREATE_CHILD_SA);
 	assert_int_equal(client_rekey_child(h, &c, 0, 0x01020304, NULL), 0);
 	assert_int_equal(notify_of(&h->m), IKEV2_N_TEMPORARY_FAILURE);
@@ -724,9 +564,9 @@ static void collision(struct h *h, bool ours_lowest)
 	assert_non_null(req_plain);
 	quiet(h);
 	connect_client(h, &c);
-	old_gw = h->rec.added[0].in.spi;
+	old_gw = h->x.rec.added[0].in.spi;
 	advance(h, child_rekey_due(h));
-	assert_int_equal(ikei_decrypt(&c, last(h)->msg, last(h)->len, gw_req, req_plain,
+	assert_int_equal(ikei_decrypt(&c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, gw_req, req_plain,
 				      IKEI_MSG_MAX), 0);
 	/* the client's own rekey crosses ours */
 	theirs = client_rekey_child(h, &c, 0, 0x0c0c0c0c, ours_lowest ? high : low);
@@ -734,21 +574,21 @@ static void collision(struct h *h, bool ours_lowest)
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_rekey_child_answer(&c, gw_req, 0x0d0d0d0d, ours_lowest ? low : high,
 						 &w, NULL, &ours), 0);
-	assert_int_equal(deliver(h, h->buf, wbuf_len(&w)), 1);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 1);
 	gw_request(h, &c, IKEV2_EXCH_INFORMATIONAL);
 	assert_int_equal(delete_spis(&h->m, IKEV2_PROTO_ESP, got, 2), 1);
 	sa = the_sa(h);
 	if (ours_lowest) { /* ours is redundant: we delete it, the client's survives */
 		assert_int_equal(got[0], ours);
 		assert_int_equal(sa->child.spi_in, theirs);
-		assert_true(log_has(h, "is redundant"));
+		assert_true(gwh_log_has(&h->x, "is redundant"));
 	} else { /* the client's is redundant (it deletes it); we delete the old pair */
 		assert_int_equal(got[0], old_gw);
 		assert_int_equal(sa->child.spi_in, ours);
-		assert_true(log_has(h, "survives"));
+		assert_true(gwh_log_has(&h->x, "survives"));
 	}
 	assert_int_equal(answer_delete_esp(h, &c, ours_lowest ? 0x0d0d0d0d : c.esp_spi), 0);
-	assert_int_equal(h->rec.n_deleted, 1);
+	assert_int_equal(h->x.rec.n_deleted, 1);
 	free(gw_req);
 	free(req_plain);
 	ikei_fini(&c);
@@ -771,37 +611,37 @@ static void test_collision_theirs_lowest(void **state)
 static void test_dpd_retransmit_give_up(void **state)
 {
 	struct h *h = *state;
-	uint64_t dpd = h->cfg->timeouts.dpd * 1000ull;
-	const struct sent *first;
+	uint64_t dpd = h->x.cfg->timeouts.dpd * 1000ull;
+	const struct gwh_sent *first;
 	struct ikei c;
 
 	connect_client(h, &c);
 	assert_int_equal(advance(h, dpd - 1), 0);
 	assert_int_equal(advance(h, 1), 1);
-	first = last(h);
+	first = gwh_last(&h->x);
 	gw_request(h, &c, IKEV2_EXCH_INFORMATIONAL);
 	assert_int_equal(h->m.n, 1); /* the SK payload only: empty */
 	assert_int_equal(advance(h, 999), 0);
 	assert_int_equal(advance(h, 1), 1); /* +1 s */
-	assert_memory_equal(last(h)->msg, first->msg, first->len);
+	assert_memory_equal(gwh_last(&h->x)->msg, first->msg, first->len);
 	assert_int_equal(advance(h, 1999), 0);
 	assert_int_equal(advance(h, 1), 1); /* +2 s */
 	assert_int_equal(advance(h, 4000), 1); /* +4 s */
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	assert_int_equal(advance(h, 7999), 0);
 	assert_int_equal(advance(h, 1), 0); /* +8 s: given up */
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
 	assert_int_equal(pool_used(h), 0);
-	assert_true(rec_deleted(h, h->rec.added[0].reqid));
-	assert_true(log_has(h, "peer is dead"));
-	assert_int_equal(loop_timer_count(h->gw.loop), h->base_timers);
+	assert_true(gwh_rec_deleted(&h->x, h->x.rec.added[0].reqid));
+	assert_true(gwh_log_has(&h->x, "peer is dead"));
+	assert_int_equal(loop_timer_count(h->x.gw.loop), h->base_timers);
 	ikei_fini(&c);
 }
 
 static void test_dpd_answered(void **state)
 {
 	struct h *h = *state;
-	uint64_t dpd = h->cfg->timeouts.dpd * 1000ull;
+	uint64_t dpd = h->x.cfg->timeouts.dpd * 1000ull;
 	struct ikei c;
 
 	connect_client(h, &c);
@@ -809,9 +649,9 @@ static void test_dpd_answered(void **state)
 	gw_request(h, &c, IKEV2_EXCH_INFORMATIONAL);
 	assert_int_equal(answer(h, &c, NULL, 0, 0), 0);
 	assert_int_equal(advance(h, 20000), 0); /* no retransmission after the answer */
-	assert_int_equal(sa_table_count(h->gw.sas), 1);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
 	/* the same answer again (stale now) is ignored */
-	assert_int_equal(deliver(h, h->buf, h->len), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
 	assert_int_equal(advance(h, dpd), 1); /* the next check */
 	gw_request(h, &c, IKEV2_EXCH_INFORMATIONAL);
 	assert_int_equal(h->m.hdr.msg_id, 1);
@@ -822,13 +662,13 @@ static void test_dpd_answered(void **state)
 static void test_dpd_deferred_by_traffic(void **state)
 {
 	struct h *h = *state;
-	uint64_t dpd = h->cfg->timeouts.dpd * 1000ull;
+	uint64_t dpd = h->x.cfg->timeouts.dpd * 1000ull;
 	struct ikei_info_opts empty = { 0 };
 	struct ikei c;
 
 	connect_client(h, &c);
 	assert_int_equal(advance(h, dpd / 2), 0);
-	h->rec.last_use_ms = h->now;
+	h->x.rec.last_use_ms = h->x.now;
 	assert_int_equal(advance(h, dpd / 2), 0);
 	assert_int_equal(advance(h, dpd / 2 - 1), 0);
 	send_info(h, &c, &empty);
@@ -840,24 +680,24 @@ static void test_dpd_deferred_by_traffic(void **state)
 static void test_idle_timeout(void **state)
 {
 	struct h *h = *state;
-	uint64_t idle = h->cfg->timeouts.idle * 1000ull;
+	uint64_t idle = h->x.cfg->timeouts.idle * 1000ull;
 	struct ikei c;
 
-	h->cfg->timeouts.dpd = 0;
+	h->x.cfg->timeouts.dpd = 0;
 	connect_client(h, &c);
-	h->rec.last_use_ms = h->now;
+	h->x.rec.last_use_ms = h->x.now;
 	assert_int_equal(advance(h, idle / 2), 0);
-	h->rec.last_use_ms = h->now; /* traffic: the idle clock starts over */
+	h->x.rec.last_use_ms = h->x.now; /* traffic: the idle clock starts over */
 	assert_int_equal(advance(h, idle - 1), 0);
 	assert_int_equal(advance(h, 1), 1);
 	gw_request(h, &c, IKEV2_EXCH_INFORMATIONAL);
 	assert_non_null(codec_msg_find(&h->m, IKEV2_PL_DELETE, 0));
-	assert_true(log_has(h, "idle"));
+	assert_true(gwh_log_has(&h->x, "idle"));
 	assert_int_equal(answer(h, &c, NULL, 0, 0), 0);
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
 	assert_int_equal(pool_used(h), 0);
-	assert_int_equal(h->rec.n_deleted, 1);
-	assert_int_equal(loop_timer_count(h->gw.loop), h->base_timers);
+	assert_int_equal(h->x.rec.n_deleted, 1);
+	assert_int_equal(loop_timer_count(h->x.gw.loop), h->base_timers);
 	ikei_fini(&c);
 }
 
@@ -871,11 +711,11 @@ static void test_unexpected_response(void **state)
 	h->m.hdr.exchange = IKEV2_EXCH_INFORMATIONAL;
 	h->m.hdr.msg_id = 0;
 	assert_int_equal(answer(h, &c, NULL, 0, 0), 0);
-	assert_int_equal(advance(h, h->cfg->timeouts.dpd * 1000ull), 1);
+	assert_int_equal(advance(h, h->x.cfg->timeouts.dpd * 1000ull), 1);
 	h->m.hdr.msg_id = 7;
 	assert_int_equal(answer(h, &c, NULL, 0, 0), 0);
 	assert_int_equal(advance(h, 1000), 1); /* still unanswered: sent again */
-	assert_true(log_has(h, "unexpected response"));
+	assert_true(gwh_log_has(&h->x, "unexpected response"));
 	ikei_fini(&c);
 }
 
@@ -887,10 +727,10 @@ static void test_delete_while_requesting(void **state)
 	struct ikei c;
 
 	connect_client(h, &c);
-	assert_int_equal(advance(h, h->cfg->timeouts.dpd * 1000ull), 1);
+	assert_int_equal(advance(h, h->x.cfg->timeouts.dpd * 1000ull), 1);
 	send_info(h, &c, &del);
-	assert_int_equal(sa_table_count(h->gw.sas), 0);
-	assert_int_equal(loop_timer_count(h->gw.loop), h->base_timers);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
+	assert_int_equal(loop_timer_count(h->x.gw.loop), h->base_timers);
 	assert_int_equal(advance(h, 60000), 0);
 	ikei_fini(&c);
 }
