@@ -54,6 +54,7 @@ struct dp_counters {
 	uint64_t bytes_in, bytes_out, packets_in, packets_out;
 	uint64_t replay_drops, auth_drops, policy_drops;
 	uint64_t last_use_ms; /* loop clock of the last inbound or outbound packet; 0 = never */
+	uint64_t last_in_ms;  /* the same for inbound only: what DPD may count as the peer alive */
 };
 
 enum dp_expire_kind { DP_EXPIRE_SOFT, DP_EXPIRE_HARD };

@@ -115,6 +115,7 @@ struct ike_sa {
 	struct child_sa child_old;   /* replaced by a rekey, until its Delete is done */
 	struct child_sa child_spare; /* the redundant one of a rekey collision (2.8.1) */
 	uint64_t last_rx_ms;         /* last authenticated IKE message from the peer */
+	uint8_t jobs_pending;        /* crypto jobs (jobs.h) not done yet: requests wait */
 
 	/* sa_timers.c: half-open (also a superseded SA's linger), DPD, idle, rekeys,
 	 * retransmission of our request. */

@@ -62,6 +62,7 @@ static int rec_counters(struct dataplane *dp, uint32_t reqid, struct dp_counters
 	(void)reqid;
 	memset(out, 0, sizeof(*out));
 	out->last_use_ms = r->last_use_ms;
+	out->last_in_ms = r->last_in_ms;
 	out->bytes_in = r->bytes_in;
 	return 0;
 }

@@ -37,6 +37,7 @@ struct gwh_rec_dp {
 	uint32_t deleted[GWH_MAX_REC];
 	size_t n_deleted;
 	uint64_t last_use_ms;
+	uint64_t last_in_ms;
 	uint64_t bytes_in;
 };
 
