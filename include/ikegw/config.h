@@ -99,10 +99,12 @@ struct config_gateway {
 	enum config_log_level log_level; /* default info */
 	bool allow_legacy;           /* default false: MODP-1024/1536, SHA-1, 3DES refused */
 	uint16_t fragment_size;      /* default 1280 (RFC 7383 2.5) */
+	uint32_t max_half_open;      /* default 20000: IKE_SA_INITs beyond are dropped */
+	uint32_t cookie_threshold;   /* default 500 half-open SAs: COOKIEs required above */
 	struct {
 		struct config_mark self, id, listen, port, natt_port, certificate, private_key,
 			dataplane, control_socket, control_group, tun_name, user, log_level,
-			allow_legacy, fragment_size;
+			allow_legacy, fragment_size, max_half_open, cookie_threshold;
 	} mark;
 };
 

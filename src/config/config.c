@@ -327,6 +327,8 @@ int cfg_defaults(struct config *cfg)
 	g->dataplane = CONFIG_DP_AUTO;
 	g->log_level = CONFIG_LOG_INFO;
 	g->fragment_size = 1280;
+	g->max_half_open = 20000;
+	g->cookie_threshold = 500;
 	g->control_socket = strdup("/run/ikegw/ikegw.sock");
 	g->tun_name = strdup("ikegw0");
 	cfg->lifetimes.ike = 4 * 3600;

@@ -97,6 +97,12 @@ static int check_gateway(struct cfg_ctx *c)
 		cfg_error(c, g->mark.control_socket,
 			  "gateway.control_socket: the path is longer than a UNIX socket allows "
 			  "(107 bytes)");
+	/* RFC 7296 2.6: COOKIEs are the defence before the half-open cap drops everyone */
+	if (g->cookie_threshold >= g->max_half_open)
+		cfg_error(c, g->mark.cookie_threshold.line ? g->mark.cookie_threshold
+							   : g->mark.max_half_open,
+			  "gateway.cookie_threshold (%u) must be below gateway.max_half_open (%u): "
+			  "COOKIEs would never be asked for", g->cookie_threshold, g->max_half_open);
 	return 0;
 }
 

@@ -304,6 +304,8 @@ static const struct field gateway_fields[] = {
 	{ "allow_legacy", h_bool, GW(allow_legacy), 0, 0, 0, NULL, 0, NULL },
 	/* RFC 7383 2.5: 1280 fits any IPv6 path; 576 is the IPv4 floor */
 	{ "fragment_size", h_u16, GW(fragment_size), 0, 576, 65535, NULL, 0, NULL },
+	{ "max_half_open", h_u32, GW(max_half_open), 0, 1, 1000000, NULL, 0, NULL },
+	{ "cookie_threshold", h_u32, GW(cookie_threshold), 0, 0, 1000000, NULL, 0, NULL },
 	{ NULL, NULL, 0, 0, 0, 0, 0, NULL, 0, NULL },
 };
 #undef GW

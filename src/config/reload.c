@@ -322,6 +322,8 @@ int reload_apply(struct gw *gw, struct config *newcfg, struct reload_report *rep
 	commit_eap(gw, newcfg);
 	if (newcfg->gateway.log_level != old->gateway.log_level)
 		gw->log.level = reload_log_prio[newcfg->gateway.log_level];
+	gw->half_open_max = newcfg->gateway.max_half_open;
+	gw->cookie_threshold = newcfg->gateway.cookie_threshold;
 	gw->cfg = newcfg;
 	config_free(old);
 	rep->ok = true;

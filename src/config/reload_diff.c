@@ -223,6 +223,8 @@ static int diff_settings(const struct config *o, const struct config *n,
 		{ "gateway.log_level", og->log_level == ng->log_level },
 		{ "gateway.allow_legacy", og->allow_legacy == ng->allow_legacy },
 		{ "gateway.fragment_size", og->fragment_size == ng->fragment_size },
+		{ "gateway.max_half_open", og->max_half_open == ng->max_half_open },
+		{ "gateway.cookie_threshold", og->cookie_threshold == ng->cookie_threshold },
 		{ "trust", strs_eq(o->trust.ca, o->trust.n_ca, n->trust.ca, n->trust.n_ca) &&
 				   strs_eq(o->trust.crl, o->trust.n_crl, n->trust.crl, n->trust.n_crl) },
 		{ "proposals", strs_eq(o->proposals.ike_src, o->proposals.n_ike,

@@ -30,8 +30,6 @@
 #include "ikegw/xfrm.h"
 #include <sys/epoll.h>
 
-#define GW_HALF_OPEN_MAX 20000
-#define GW_COOKIE_THRESHOLD 500
 #define GW_COOKIE_ROTATE_MS (5 * 60 * 1000)
 
 static const int log_prio[] = {
@@ -190,8 +188,8 @@ int gw_init(struct gw *gw, struct config *cfg, const struct loop_clock *clock, F
 		return -ENOMEM;
 	gw->send = udp_sender;
 	gw->send_arg = gw;
-	gw->half_open_max = GW_HALF_OPEN_MAX;
-	gw->cookie_threshold = GW_COOKIE_THRESHOLD;
+	gw->half_open_max = cfg->gateway.max_half_open;
+	gw->cookie_threshold = cfg->gateway.cookie_threshold;
 	gw->started_ms = loop_now(gw->loop);
 	gw->frag_budget.max = FRAG_BUDGET_DEFAULT;
 	frag_limits_default(&gw->frag_lim);

@@ -104,6 +104,8 @@ static void check_good_gateway(const struct config_gateway *g)
 	assert_int_equal(g->log_level, CONFIG_LOG_DEBUG);
 	assert_true(g->allow_legacy);
 	assert_int_equal(g->fragment_size, 1400);
+	assert_int_equal(g->max_half_open, 3000);
+	assert_int_equal(g->cookie_threshold, 100);
 }
 
 static void check_good_top(const struct config *c)
@@ -112,7 +114,7 @@ static void check_good_top(const struct config *c)
 
 	assert_int_equal(c->trust.n_ca, 1);
 	assert_ends_with(c->trust.ca[0].s, "/pki/ca.crt");
-	assert_int_equal(c->trust.ca[0].mark.line, 19);
+	assert_int_equal(c->trust.ca[0].mark.line, 21);
 	assert_int_equal(c->trust.n_crl, 1);
 	assert_ends_with(c->trust.crl[0].s, "/pki/ca.crl");
 	assert_int_equal(p->n_ike, 2);
@@ -268,6 +270,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c->gateway.log_level, CONFIG_LOG_INFO);
 	assert_false(c->gateway.allow_legacy);
 	assert_int_equal(c->gateway.fragment_size, 1280);
+	assert_int_equal(c->gateway.max_half_open, 20000);
+	assert_int_equal(c->gateway.cookie_threshold, 500);
 	assert_int_equal(c->lifetimes.ike, 4 * 3600);
 	assert_int_equal(c->lifetimes.child, 3600);
 	assert_int_equal(c->timeouts.dpd, 30);
@@ -543,6 +547,12 @@ static void test_bad_gateway_values(void **state)
 	expect_one("  allow_legacy: yes", "", "'yes' is not a boolean (true or false)");
 	expect_one("  dataplane: dpdk", "", "'dpdk' is not one of: auto, xfrm, userspace");
 	expect_one("  fragment_size: 500", "", "500 is out of range 576-65535");
+	expect_one("  max_half_open: 0", "", "0 is out of range 1-1000000");
+	expect_one("  cookie_threshold: 2000000", "", "2000000 is out of range 0-1000000");
+	expect_one("  max_half_open: 100", "", "gateway.cookie_threshold (500) must be below "
+		   "gateway.max_half_open (100)");
+	expect_one("  max_half_open: 100\n  cookie_threshold: 100", "",
+		   "COOKIEs would never be asked for");
 	expect_one("  listen: []", "", "gateway.listen: must not be empty");
 	expect_one("  listen: [0.0.0.0, 0.0.0.0]", "", "0.0.0.0 is listed twice");
 	expect_one("  port: \"5\\0\"", "", "contains a NUL character");
