@@ -188,9 +188,15 @@ struct config_radius {
 	} mark;
 };
 
+#define CONFIG_MATCH_CA_MAX 4 /* certificates of one trust.ca file match.ca can name */
+
 struct config_match {
 	char *identity;     /* fnmatch(3) glob on the peer's IDi, or NULL */
 	char *ca;           /* absolute path of one of trust.ca, or NULL */
+	/* SHA-256 of the certificates in that file, taken when the config is loaded (not
+	 * with CONFIG_NO_HOST_CHECKS): matching never reads files. */
+	uint8_t ca_sha256[CONFIG_MATCH_CA_MAX][32];
+	uint8_t n_ca_sha256;
 	char *subject;      /* substring of the subject, or "CN=..., O=..." fields; or NULL */
 	char *radius_class; /* RADIUS Class attribute value, or NULL */
 	struct {

@@ -1,30 +1,26 @@
 /* SPDX-License-Identifier: ISC */
 #include <fnmatch.h>
-#include <stdio.h>
 #include <string.h>
 
-#include <openssl/pem.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "ikegw/cert.h"
 #include "ikegw/profile.h"
 
-/* match.ca names one of trust.ca: the client's chain must end at that certificate. */
-static bool ca_matches(const char *path, X509 *anchor)
+/* match.ca names one of trust.ca: the client's chain must end at a certificate of that
+ * file, compared by the digests the config took when it was loaded. */
+static bool ca_matches(const struct config_match *m, X509 *anchor)
 {
-	FILE *f;
-	X509 *ca;
-	bool ok;
+	uint8_t d[32];
+	unsigned int len = 0;
 
-	if (!anchor)
+	if (!anchor || X509_digest(anchor, EVP_sha256(), d, &len) != 1 || len != sizeof(d))
 		return false;
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	ca = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	ok = ca && X509_cmp(ca, anchor) == 0;
-	X509_free(ca);
-	return ok;
+	for (size_t i = 0; i < m->n_ca_sha256; i++)
+		if (memcmp(m->ca_sha256[i], d, sizeof(d)) == 0)
+			return true;
+	return false;
 }
 
 bool profile_matches(const struct config_profile *p, const struct profile_facts *f)
@@ -34,7 +30,7 @@ bool profile_matches(const struct config_profile *p, const struct profile_facts 
 
 	if (m->identity && (!f->identity || fnmatch(m->identity, f->identity, 0) != 0))
 		return false;
-	if (m->ca && !ca_matches(m->ca, f->anchor))
+	if (m->ca && !ca_matches(m, f->anchor))
 		return false;
 	if (m->subject) {
 		if (!f->leaf)

@@ -525,6 +525,22 @@ static void ca_check_one(struct cfg_ctx *c, const struct config_str *ca, size_t 
 	cfg_error(c, ca->mark, "trust.ca[%zu]: %s (%s) %s", i, ca->s, subj, not_ca_reason(rc));
 }
 
+/* match.ca is compared by certificate digest so that selecting a profile reads no file. */
+static void ca_note_for_match(struct cfg_ctx *c, const char *path, X509 *x)
+{
+	unsigned int len = 0;
+
+	for (size_t i = 0; i < c->cfg->n_profiles; i++) {
+		struct config_match *m = &c->cfg->profiles[i].match;
+
+		if (!m->ca || strcmp(m->ca, path) != 0 || m->n_ca_sha256 >= CONFIG_MATCH_CA_MAX)
+			continue;
+		if (X509_digest(x, EVP_sha256(), m->ca_sha256[m->n_ca_sha256], &len) == 1 &&
+		    len == sizeof(m->ca_sha256[0]))
+			m->n_ca_sha256++;
+	}
+}
+
 static void ca_load(struct cfg_ctx *c, size_t i, STACK_OF(X509) *cas)
 {
 	const struct config_str *ca = &c->cfg->trust.ca[i];
@@ -540,6 +556,7 @@ static void ca_load(struct cfg_ctx *c, size_t i, STACK_OF(X509) *cas)
 	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
 		n++;
 		ca_check_one(c, ca, i, x);
+		ca_note_for_match(c, ca->s, x);
 		if (!sk_X509_push(cas, x))
 			X509_free(x);
 	}
