@@ -3,14 +3,17 @@
  * The userspace dataplane: ESP in UDP (RFC 3948) on the NAT-T socket, inner packets
  * through a TUN device, for kernels whose XFRM has no ESP transform.
  *
- *   TUN read ─► destination → Child SA by VIP ─► esp_encap ─► sendmmsg on the NAT-T socket
+ *   TUN read ─► (source, destination) → Child SA ─► esp_encap ─► sendmmsg on the NAT-T socket
  *   NAT-T ESP ─► SPI → Child SA ─► esp_decap ─► source = VIP, destination in TSr ─► TUN write
  *
  * Every packet is encapsulated (the dp_child encap flag is ignored): the peer must be
  * sending ESP in UDP, so the IKE side has to make it float to port 4500.  One crypto
  * suite and one cipher context per dataplane; per-packet work allocates nothing.
- * Child SAs are found in O(1) by inbound SPI, by VIP (the most recently added pair wins,
- * so a rekeyed pair takes over before the old one is deleted) and by reqid.
+ * Child SAs are found in O(1) by inbound SPI, by reqid, and outbound by VIP: a VIP may
+ * have several pairs (RFC 7296 1.3.1 additional Child SAs, each for its own subnets, and
+ * the two pairs of a rekey), and a packet leaves by the most recently added pair for its
+ * destination whose subnets hold its source, so a rekeyed pair takes over before the old
+ * one is deleted; no such pair: dropped, counted in that VIP's newest pair's policy_drops.
  */
 #ifndef IKEGW_DP_USERSPACE_H
 #define IKEGW_DP_USERSPACE_H
@@ -65,10 +68,14 @@ int dp_userspace_esp_input(struct dataplane *dp, const uint8_t *pkt, size_t len)
  * were read.  The loop calls it on readiness; tests call it directly. */
 size_t dp_userspace_tun_drain(struct dataplane *dp);
 
-/* Lookups (tests, ikegwctl): 0 and the reqid, or -ENOENT. */
+/* Lookups (tests, ikegwctl): 0 and the reqid, or -ENOENT.  find_vip: the newest pair. */
 int dp_userspace_find_spi(const struct dataplane *dp, uint32_t spi, uint32_t *reqid);
 int dp_userspace_find_vip(const struct dataplane *dp, const struct ip_addr *vip,
 			  uint32_t *reqid);
+/* The pair a packet src -> dst leaves by: 0, -ENOENT (no pair for dst), -EACCES (pairs for
+ * dst, none whose subnets hold src). */
+int dp_userspace_find_out(const struct dataplane *dp, const struct ip_addr *src,
+			  const struct ip_addr *dst, uint32_t *reqid);
 size_t dp_userspace_count(const struct dataplane *dp);
 
 /* Packets that matched no Child SA or could not be sent (not per SA). */

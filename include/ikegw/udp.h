@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 struct loop;
@@ -118,5 +119,17 @@ int udp_send(const struct udp_sock *s, const struct sockaddr_storage *local,
 /* Send an IKE message, with the non-ESP marker in front on a NAT-T socket. */
 int udp_send_ike(const struct udp_sock *s, const struct sockaddr_storage *local,
 		 const struct sockaddr_storage *peer, const void *msg, size_t len);
+
+/* Room for the control data udp_msg_fill() writes: one IP_PKTINFO or IPV6_PKTINFO. */
+#define UDP_SRC_CMSG_SPACE CMSG_SPACE(sizeof(struct in6_addr) + sizeof(unsigned int))
+
+/*
+ * A datagram header for sendmsg() or one entry of sendmmsg(): to peer, data in iov, and
+ * from local's address (RFC 7296 2.11: answer from the address the peer talked to) as a
+ * pktinfo control message in ctl (UDP_SRC_CMSG_SPACE bytes, aligned for struct cmsghdr).
+ * No control data when local is NULL or a wildcard: the kernel chooses.
+ */
+void udp_msg_fill(struct msghdr *mh, void *ctl, const struct sockaddr_storage *local,
+		  const struct sockaddr_storage *peer, struct iovec *iov, size_t niov);
 
 #endif

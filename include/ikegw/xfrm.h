@@ -144,6 +144,13 @@ struct xfrm_sa_stats {
 };
 /* An SA as GETSA (or a dump) reports it. */
 int xfrm_msg_parse_sa(const struct nlmsghdr *nlh, struct xfrm_sa_stats *out);
+/*
+ * dp_counters of a pair from its two SAs' stats: last_use_ms from the later of the two
+ * last uses, last_in_ms from the inbound SA's, both turned from the kernel's wall-clock
+ * seconds (now_s = time(NULL)) into the loop clock (now_ms); 0 = never used.
+ */
+void xfrm_msg_counters(const struct xfrm_sa_stats *in, const struct xfrm_sa_stats *out,
+		       uint64_t now_s, uint64_t now_ms, struct dp_counters *c);
 /* A policy from a dump: its delete id and the reqid of its first template (0 if none). */
 int xfrm_msg_parse_policy(const struct nlmsghdr *nlh, struct xfrm_userpolicy_id *id,
 			  uint32_t *reqid);
@@ -155,7 +162,8 @@ int xfrm_msg_parse_policy(const struct nlmsghdr *nlh, struct xfrm_userpolicy_id 
  * clock values for dp_counters.last_use_ms.  NULL on failure (logged, errno set).
  *
  * child_add installs the two SAs, then the policies for every (VIP, subnet) pair of the
- * same family; on any failure it removes what it added and returns the kernel's errno.
+ * same family (shared with any child of the same selectors, xfrm_policies_add); on any
+ * failure it removes what it added and returns the kernel's errno.
  * Expiry: the kernel reports soft and hard expiry per SA, so on_expire may be called once
  * for each direction of a pair; callers treat repeats as one.  Acquires (traffic on an
  * out policy with no SA: we never initiate) are only logged.
@@ -165,8 +173,14 @@ struct loop;
 struct dataplane *dp_xfrm_new(struct log *lg, struct loop *loop);
 int dp_xfrm_fd(struct dataplane *dp);          /* the event socket, for EPOLLIN */
 void dp_xfrm_read(struct dataplane *dp);       /* drain it; calls dp->on_expire */
-/* Policies alone (child_add uses them; public so a namespace test can check them on a
- * kernel without ESP). */
+/*
+ * Policies alone (child_add uses them; public so a namespace test can check them on a
+ * kernel without ESP).  Reference-counted per (selector, direction), see xfrm_pol.h: a
+ * child whose selectors another child already uses (a rekey) repoints the policy at its
+ * own reqid instead of failing with EEXIST, and deleting a child deletes a policy only
+ * when no other child uses it (else repoints it at the newest remaining user).  add:
+ * -EEXIST only when this reqid already holds one of them (nothing is left half-added).
+ */
 int xfrm_policies_add(struct dataplane *dp, const struct dp_child *c);
 int xfrm_policies_del(struct dataplane *dp, const struct dp_child *c);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* The userspace dataplane: Child SA tables, ESP-in-UDP (RFC 3948) <-> TUN packet paths. */
-#define _GNU_SOURCE /* sendmmsg, struct in6_pktinfo */
+#define _GNU_SOURCE /* sendmmsg */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +32,6 @@
 /* Ask for a rekey this many packets before the 32-bit sequence number runs out. */
 #define US_SEQ_SOFT (UINT32_MAX - (1u << 26))
 #define US_SLOT_LEN (ESP_HEADROOM + DP_US_PKT_MAX + ESP_TAILROOM)
-#define US_CMSG_LEN CMSG_SPACE(sizeof(struct in6_pktinfo))
 
 enum us_key { US_BY_SPI, US_BY_VIP, US_BY_REQID, US_KEYS };
 
@@ -90,7 +89,7 @@ struct dp_us {
 	struct mmsghdr mm[DP_US_BATCH];
 	struct iovec iov[DP_US_BATCH];
 	union {
-		char buf[US_CMSG_LEN];
+		char buf[UDP_SRC_CMSG_SPACE];
 		struct cmsghdr align;
 	} cmsg[DP_US_BATCH];
 	struct us_slot slots[DP_US_BATCH];
@@ -237,6 +236,32 @@ static bool us_subnets_have(const struct us_child *c, const struct ip_addr *a)
 		if (us_prefix_has(&c->subnets[i], a))
 			return true;
 	return false;
+}
+
+/*
+ * The pair an outbound packet src -> dst leaves by.  RFC 7296 1.3.1: a client may have
+ * several Child SAs on its VIP, each for its own subnets, and during a rekey (2.8) two
+ * pairs with the same ones, the new one added before the old goes.  So: among the pairs
+ * for dst, the newest whose subnets hold src.  *vip_pair is the newest pair for dst at
+ * all (NULL: nobody has that VIP), so a policy drop can be counted on it.  With one pair
+ * per VIP this is the one bucket walk the VIP lookup always was.
+ */
+static struct us_child *us_find_out(const struct dp_us *u, const struct ip_addr *src,
+				    const struct ip_addr *dst, struct us_child **vip_pair)
+{
+	struct us_child *best = NULL, *any = NULL;
+
+	for (struct us_child *c = *us_bucket(u, US_BY_VIP, us_hash_addr(dst, u->seed)); c;
+	     c = c->next[US_BY_VIP]) {
+		if (!us_addr_eq(&c->vip, dst))
+			continue;
+		if (!any || c->gen > any->gen)
+			any = c;
+		if ((!best || c->gen > best->gen) && us_subnets_have(c, src))
+			best = c;
+	}
+	*vip_pair = any;
+	return best;
 }
 
 /* What the policy checks need from an inner IP header, and its own idea of its length. */
@@ -535,6 +560,10 @@ int dp_userspace_esp_input(struct dataplane *dp, const uint8_t *pkt, size_t len)
 		return -ENOENT;
 	}
 	rc = esp_decap(&u->ex, &c->in, pkt, len, u->rx, sizeof(u->rx), &plain_len, &nh);
+	/* ICV verified and not a replay (a dummy packet too, RFC 4303 2.6): the peer is
+	 * alive, whatever the policy says of the inner packet.  DPD reads this. */
+	if (rc == 0 || rc == -ENODATA)
+		c->ctr.last_in_ms = loop_now(u->loop);
 	if (rc != 0)
 		return us_in_drop(u, c, rc);
 	rc = us_in_policy(c, u->rx, plain_len, nh, &inner_len);
@@ -562,48 +591,11 @@ static void us_on_esp(void *arg, const struct udp_dgram *d, const uint8_t *pkt, 
 
 /* ---- outbound: TUN to ESP on the NAT-T socket ---- */
 
-static socklen_t us_addr_len(const struct sockaddr_storage *a)
-{
-	return a->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-}
-
-/* The source address of one datagram (as udp_send does it); 0 bytes for a wildcard. */
-static size_t us_cmsg_source(void *buf, const struct sockaddr_storage *local)
-{
-	struct cmsghdr *cm = buf;
-
-	if (udp_addr_is_any(local))
-		return 0;
-	if (local->ss_family == AF_INET) {
-		struct in_pktinfo pi = { 0 };
-
-		pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
-		*cm = (struct cmsghdr){ .cmsg_len = CMSG_LEN(sizeof(pi)), .cmsg_level = IPPROTO_IP,
-					.cmsg_type = IP_PKTINFO };
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
-	}
-	struct in6_pktinfo pi6 = { 0 };
-
-	pi6.ipi6_addr = ((const struct sockaddr_in6 *)local)->sin6_addr;
-	pi6.ipi6_ifindex = ((const struct sockaddr_in6 *)local)->sin6_scope_id;
-	*cm = (struct cmsghdr){ .cmsg_len = CMSG_LEN(sizeof(pi6)), .cmsg_level = IPPROTO_IPV6,
-				.cmsg_type = IPV6_PKTINFO };
-	memcpy(CMSG_DATA(cm), &pi6, sizeof(pi6));
-	return CMSG_SPACE(sizeof(pi6));
-}
-
 static void us_mmsg_fill(struct dp_us *u, size_t m, const struct us_tx *t)
 {
-	size_t clen = us_cmsg_source(u->cmsg[m].buf, &t->c->local);
-
 	u->iov[m] = (struct iovec){ .iov_base = (void *)t->pkt, .iov_len = t->len };
 	u->mm[m].msg_len = 0;
-	u->mm[m].msg_hdr = (struct msghdr){
-		.msg_name = &t->c->peer, .msg_namelen = us_addr_len(&t->c->peer),
-		.msg_iov = &u->iov[m], .msg_iovlen = 1,
-		.msg_control = clen ? u->cmsg[m].buf : NULL, .msg_controllen = clen,
-	};
+	udp_msg_fill(&u->mm[m].msg_hdr, u->cmsg[m].buf, &t->c->local, &t->c->peer, &u->iov[m], 1);
 }
 
 /* sendmmsg the prepared messages; a failing one is skipped, a full socket drops the rest. */
@@ -662,20 +654,24 @@ static bool us_output(struct dp_us *u, struct us_slot *slot, size_t len)
 {
 	const uint8_t *inner = &slot->buf[ESP_HEADROOM];
 	struct us_inner in;
-	struct us_child *c;
+	struct us_child *c, *vip_pair;
 	size_t off, esp_len = 0;
 
 	if (us_inner_parse(inner, len, &in) != 0 || in.len != len) {
 		u->stats.bad_inner++;
 		return false;
 	}
-	c = us_find_vip(u, &in.dst);
-	if (!c || !c->sock) {
+	c = us_find_out(u, &in.src, &in.dst, &vip_pair);
+	if (!vip_pair) {
 		u->stats.no_sa_out++;
 		return false;
 	}
-	if (!us_subnets_have(c, &in.src)) {
-		c->ctr.policy_drops++;
+	if (!c) {
+		vip_pair->ctr.policy_drops++; /* no child of this client covers the source */
+		return false;
+	}
+	if (!c->sock) {
+		u->stats.no_sa_out++;
 		return false;
 	}
 	/* The header and IV go just before the payload, which is encrypted where it is. */
@@ -952,6 +948,13 @@ const char *dp_userspace_ifname(const struct dataplane *dp)
 	return us_of_c(dp)->ifname;
 }
 
+/* A caller's address with the bytes past its family's length cleared, as the tables keep it. */
+static void us_addr_key(struct ip_addr *key, const struct ip_addr *a)
+{
+	*key = (struct ip_addr){ .family = a->family };
+	memcpy(key->bytes, a->bytes, a->family == AF_INET ? 4 : 16);
+}
+
 int dp_userspace_find_spi(const struct dataplane *dp, uint32_t spi, uint32_t *reqid)
 {
 	const struct us_child *c = us_find_spi(us_of_c(dp), spi);
@@ -965,13 +968,28 @@ int dp_userspace_find_spi(const struct dataplane *dp, uint32_t spi, uint32_t *re
 int dp_userspace_find_vip(const struct dataplane *dp, const struct ip_addr *vip,
 			  uint32_t *reqid)
 {
-	struct ip_addr key = { .family = vip->family };
+	struct ip_addr key;
 	const struct us_child *c;
 
-	memcpy(key.bytes, vip->bytes, vip->family == AF_INET ? 4 : 16);
+	us_addr_key(&key, vip);
 	c = us_find_vip(us_of_c(dp), &key);
 	if (!c)
 		return -ENOENT;
+	*reqid = c->reqid;
+	return 0;
+}
+
+int dp_userspace_find_out(const struct dataplane *dp, const struct ip_addr *src,
+			  const struct ip_addr *dst, uint32_t *reqid)
+{
+	struct ip_addr s, d;
+	struct us_child *c, *vip_pair;
+
+	us_addr_key(&s, src);
+	us_addr_key(&d, dst);
+	c = us_find_out(us_of_c(dp), &s, &d, &vip_pair);
+	if (!c)
+		return vip_pair ? -EACCES : -ENOENT;
 	*reqid = c->reqid;
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include "ikegw/log.h"
 #include "ikegw/loop.h"
 #include "ikegw/xfrm.h"
+#include "ikegw/xfrm_pol.h"
 
 #define XFRM_BUCKETS 256
 #define XFRM_RBUF 32768      /* dump batches can be up to 32 KiB */
@@ -52,6 +53,7 @@ struct dp_xfrm {
 	struct xfrm_nl *req;
 	struct mnl_socket *ev;
 	struct xfrm_rec *buckets[XFRM_BUCKETS];
+	struct xfrm_poltab *pols; /* who uses which policy: rekeys share selectors */
 	/* Apart from the request buffer: an expire callback may delete a child. */
 	uint8_t evbuf[XFRM_EVBUF];
 };
@@ -289,13 +291,57 @@ static size_t xfrm_pol_count(const struct dp_child *c)
 	return (size_t)c->n_subnets * XFRM_NDIRS;
 }
 
+/*
+ * A reference on the policy p describes, for p's reqid: the first user installs it, a
+ * later one (a rekey, RFC 7296 2.8: same selectors, new reqid) repoints its template at
+ * itself with UPDPOLICY.  Refused by the kernel: the table forgets it again.
+ */
+static int xfrm_pol_ref(struct dp_xfrm *x, const struct xfrm_pol_spec *p)
+{
+	enum xfrm_pol_act act;
+	struct xfrm_pol_msg m;
+	int rc = xfrm_poltab_ref(x->pols, p, &act);
+
+	if (rc < 0)
+		return rc;
+	rc = xfrm_pol_send(x, p, act == XFRM_POL_NEW ? 0 : 1);
+	if (rc < 0)
+		xfrm_poltab_unref(x->pols, p, &act, &m); /* the kernel still has what it had */
+	return rc;
+}
+
+/* Drop p's reqid's reference: repoint at the newest remaining user, or delete if last. */
+static int xfrm_pol_unref(struct dp_xfrm *x, const struct xfrm_pol_spec *p)
+{
+	enum xfrm_pol_act act;
+	struct xfrm_pol_msg m;
+
+	if (xfrm_poltab_unref(x->pols, p, &act, &m) < 0)
+		return 0; /* not a user: never installed, or flushed */
+	if (act == XFRM_POL_DELETE)
+		return xfrm_pol_send(x, &m.spec, -1);
+	if (act == XFRM_POL_UPDATE)
+		return xfrm_pol_send(x, &m.spec, 1);
+	return 0;
+}
+
+/* p's reqid has new tunnel endpoints: rewrite the template if it names that reqid. */
+static int xfrm_pol_move(struct dp_xfrm *x, const struct xfrm_pol_spec *p)
+{
+	enum xfrm_pol_act act;
+
+	if (xfrm_poltab_move(x->pols, p, &act) < 0 || act != XFRM_POL_UPDATE)
+		return 0;
+	return xfrm_pol_send(x, p, 1);
+}
+
 static void xfrm_pol_del_upto(struct dp_xfrm *x, const struct dp_child *c, size_t upto)
 {
 	struct xfrm_pol_spec p;
 
 	for (size_t k = 0; k < upto; k++)
 		if (xfrm_pol_spec(c, k, &p))
-			xfrm_pol_send(x, &p, -1);
+			xfrm_pol_unref(x, &p);
 }
 
 static struct dp_xfrm *xfrm_of(struct dataplane *dp)
@@ -323,7 +369,7 @@ int xfrm_policies_add(struct dataplane *dp, const struct dp_child *c)
 	rc = xfrm_child_check(c);
 	for (size_t k = 0; rc == 0 && k < xfrm_pol_count(c); k++) {
 		if (xfrm_pol_spec(c, k, &p))
-			rc = xfrm_pol_send(x, &p, 0);
+			rc = xfrm_pol_ref(x, &p);
 		if (rc < 0)
 			xfrm_pol_del_upto(x, c, k);
 	}
@@ -339,7 +385,7 @@ int xfrm_policies_del(struct dataplane *dp, const struct dp_child *c)
 	if (x == NULL || c->n_subnets > DP_MAX_SUBNETS)
 		return -EINVAL;
 	for (size_t k = 0; k < xfrm_pol_count(c); k++) {
-		int rc = xfrm_pol_spec(c, k, &p) ? xfrm_pol_send(x, &p, -1) : 0;
+		int rc = xfrm_pol_spec(c, k, &p) ? xfrm_pol_unref(x, &p) : 0;
 
 		if (rc < 0 && rc != -ENOENT && first == 0)
 			first = rc;
@@ -423,17 +469,6 @@ static uint64_t xfrm_now_ms(const struct dp_xfrm *x)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The kernel's XFRMA_LASTUSED is wall-clock seconds; the loop's clock is not. */
-static uint64_t xfrm_last_use_ms(const struct dp_xfrm *x, uint64_t last_s)
-{
-	uint64_t now_s = (uint64_t)time(NULL), now_ms = xfrm_now_ms(x), age_ms;
-
-	if (last_s == 0)
-		return 0;
-	age_ms = last_s < now_s ? (now_s - last_s) * 1000 : 0;
-	return age_ms < now_ms ? now_ms - age_ms : 1;
-}
-
 static int xfrm_counters(struct dataplane *dp, uint32_t reqid, struct dp_counters *out)
 {
 	struct dp_xfrm *x = xfrm_of(dp);
@@ -448,15 +483,7 @@ static int xfrm_counters(struct dataplane *dp, uint32_t reqid, struct dp_counter
 		rc = xfrm_sa_get(x, &r->c.peer, r->c.out.spi, &o);
 	if (rc < 0)
 		return rc;
-	memset(out, 0, sizeof(*out));
-	out->bytes_in = in.bytes;
-	out->packets_in = in.packets;
-	out->bytes_out = o.bytes;
-	out->packets_out = o.packets;
-	out->replay_drops = in.replay_drops;
-	out->auth_drops = in.auth_drops;
-	out->last_use_ms = xfrm_last_use_ms(x, in.last_used_s > o.last_used_s ?
-					    in.last_used_s : o.last_used_s);
+	xfrm_msg_counters(&in, &o, (uint64_t)time(NULL), xfrm_now_ms(x), out);
 	return 0;
 }
 
@@ -576,7 +603,7 @@ static int xfrm_child_update_peer(struct dataplane *dp, uint32_t reqid,
 	r->c.peer = *peer;
 	for (size_t k = 0; rc == 0 && k < xfrm_pol_count(&r->c); k++)
 		if (xfrm_pol_spec(&r->c, k, &p))
-			rc = xfrm_pol_send(x, &p, 1);
+			rc = xfrm_pol_move(x, &p);
 	return rc;
 }
 
@@ -681,6 +708,7 @@ static int xfrm_flush(struct dataplane *dp)
 	else if (npol + nsa > 0)
 		log_info(x->lg, NULL, "xfrm: removed %zu policies and %zu SAs of ikegw", npol, nsa);
 	xfrm_rec_clear(x);
+	xfrm_poltab_clear(x->pols);
 	return rc;
 }
 
@@ -691,6 +719,7 @@ static void xfrm_free(struct dataplane *dp)
 	if (x == NULL)
 		return;
 	xfrm_rec_clear(x);
+	xfrm_poltab_free(x->pols);
 	xfrm_nl_free(x->req);
 	if (x->ev != NULL)
 		mnl_socket_close(x->ev);
@@ -792,7 +821,8 @@ struct dataplane *dp_xfrm_new(struct log *lg, struct loop *loop)
 	x->dp.ops = &xfrm_ops;
 	x->lg = lg;
 	x->loop = loop;
-	x->req = xfrm_nl_new();
+	x->pols = xfrm_poltab_new();
+	x->req = x->pols != NULL ? xfrm_nl_new() : NULL;
 	x->ev = x->req != NULL ? xfrm_ev_open() : NULL;
 	if (x->ev == NULL) {
 		err = errno;

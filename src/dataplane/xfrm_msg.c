@@ -668,6 +668,36 @@ int xfrm_msg_parse_sa(const struct nlmsghdr *nlh, struct xfrm_sa_stats *out)
 	return 0;
 }
 
+/* The kernel's XFRMA_LASTUSED is wall-clock seconds; the loop's clock is not.  An age
+ * older than the loop clock itself maps to 1 (long ago, but not "never"). */
+static uint64_t xfrm_last_use_ms(uint64_t last_s, uint64_t now_s, uint64_t now_ms)
+{
+	uint64_t age_ms;
+
+	if (last_s == 0)
+		return 0;
+	age_ms = last_s < now_s ? (now_s - last_s) * 1000 : 0;
+	return age_ms < now_ms ? now_ms - age_ms : 1;
+}
+
+void xfrm_msg_counters(const struct xfrm_sa_stats *in, const struct xfrm_sa_stats *out,
+		       uint64_t now_s, uint64_t now_ms, struct dp_counters *c)
+{
+	uint64_t last_s = in->last_used_s > out->last_used_s ? in->last_used_s : out->last_used_s;
+
+	memset(c, 0, sizeof(*c));
+	c->bytes_in = in->bytes;
+	c->packets_in = in->packets;
+	c->bytes_out = out->bytes;
+	c->packets_out = out->packets;
+	c->replay_drops = in->replay_drops;
+	c->auth_drops = in->auth_drops;
+	c->last_use_ms = xfrm_last_use_ms(last_s, now_s, now_ms);
+	/* The inbound SA's last use: the kernel counts it only for packets that passed
+	 * the ICV and replay checks (xfrm_input), what DPD may take as the peer alive. */
+	c->last_in_ms = xfrm_last_use_ms(in->last_used_s, now_s, now_ms);
+}
+
 int xfrm_msg_parse_policy(const struct nlmsghdr *nlh, struct xfrm_userpolicy_id *id,
 			  uint32_t *reqid)
 {

@@ -15,6 +15,9 @@
 #include "ikegw/udp.h"
 
 #define UDP_CMSG_SPACE (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)))
+_Static_assert(UDP_SRC_CMSG_SPACE >= CMSG_SPACE(sizeof(struct in6_pktinfo)) &&
+		       UDP_SRC_CMSG_SPACE >= CMSG_SPACE(sizeof(struct in_pktinfo)),
+	       "UDP_SRC_CMSG_SPACE holds either pktinfo");
 /* Batches drained per readiness event before other fds get their turn. */
 #define UDP_DRAIN_ROUNDS 4
 
@@ -429,13 +432,12 @@ int udp_attach(struct udp *u, struct loop *loop)
 
 /* ---- sending ---- */
 
-/* Ask for the source address; nothing when local is NULL or a wildcard. */
-static void udp_set_source(struct msghdr *mh, void *ctl, const struct sockaddr_storage *local)
+/* The pktinfo that asks for local's address as the source; 0 when local is any. */
+static size_t udp_cmsg_source(void *ctl, const struct sockaddr_storage *local)
 {
 	struct cmsghdr *c = ctl;
 
-	if (!local || udp_addr_is_any(local))
-		return;
+	memset(ctl, 0, UDP_SRC_CMSG_SPACE);
 	if (local->ss_family == AF_INET) {
 		struct in_pktinfo pi = { 0 };
 
@@ -444,40 +446,48 @@ static void udp_set_source(struct msghdr *mh, void *ctl, const struct sockaddr_s
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
-	} else if (local->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)local;
-		struct in6_pktinfo pi = { .ipi6_addr = sin6->sin6_addr };
-
-		pi.ipi6_ifindex = sin6->sin6_scope_id;
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
 	}
-	if (mh->msg_controllen)
-		mh->msg_control = ctl;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)local;
+	struct in6_pktinfo pi6 = { .ipi6_addr = sin6->sin6_addr };
+
+	pi6.ipi6_ifindex = sin6->sin6_scope_id;
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi6));
+	memcpy(CMSG_DATA(c), &pi6, sizeof(pi6));
+	return CMSG_SPACE(sizeof(pi6));
+}
+
+void udp_msg_fill(struct msghdr *mh, void *ctl, const struct sockaddr_storage *local,
+		  const struct sockaddr_storage *peer, struct iovec *iov, size_t niov)
+{
+	size_t clen = 0;
+
+	if (local && (local->ss_family == AF_INET || local->ss_family == AF_INET6) &&
+	    !udp_addr_is_any(local))
+		clen = udp_cmsg_source(ctl, local);
+	*mh = (struct msghdr){
+		.msg_name = (void *)peer, .msg_namelen = udp_addr_len(peer),
+		.msg_iov = iov, .msg_iovlen = niov,
+		.msg_control = clen ? ctl : NULL, .msg_controllen = clen,
+	};
 }
 
 static int udp_sendv(const struct udp_sock *s, const struct sockaddr_storage *local,
 		     const struct sockaddr_storage *peer, struct iovec *iov, size_t niov)
 {
 	union {
-		char buf[UDP_CMSG_SPACE];
+		char buf[UDP_SRC_CMSG_SPACE];
 		struct cmsghdr align;
 	} ctl;
-	struct msghdr mh = {
-		.msg_name = (void *)peer, .msg_namelen = udp_addr_len(peer),
-		.msg_iov = iov, .msg_iovlen = niov,
-	};
+	struct msghdr mh;
 
 	if (peer->ss_family != s->bound.ss_family)
 		return -EAFNOSUPPORT;
 	if (local && local->ss_family != peer->ss_family)
 		return -EAFNOSUPPORT;
-	memset(&ctl, 0, sizeof(ctl));
-	udp_set_source(&mh, ctl.buf, local);
+	udp_msg_fill(&mh, ctl.buf, local, peer, iov, niov);
 	return sendmsg(s->fd, &mh, MSG_DONTWAIT) < 0 ? -errno : 0;
 }
 

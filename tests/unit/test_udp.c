@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: ISC */
+#define _GNU_SOURCE /* struct in6_pktinfo */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -282,6 +283,56 @@ static void on_esp(void *arg, const struct udp_dgram *d, const uint8_t *pkt, siz
 	s->esp_first = pkt[3];
 }
 
+/* The one msghdr builder sendmsg and the userspace dataplane's sendmmsg share. */
+static void test_msg_fill(void **state)
+{
+	union {
+		char buf[UDP_SRC_CMSG_SPACE];
+		struct cmsghdr align;
+	} ctl;
+	struct sockaddr_storage peer, local;
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	struct in_pktinfo pi;
+	struct in6_pktinfo pi6;
+
+	(void)state;
+	assert_int_equal(udp_addr_parse("192.0.2.9", 4500, &peer), 0);
+	assert_int_equal(udp_addr_parse("192.0.2.1", 4500, &local), 0);
+	udp_msg_fill(&mh, ctl.buf, &local, &peer, &iov, 1);
+	assert_ptr_equal(mh.msg_name, &peer);
+	assert_int_equal(mh.msg_namelen, sizeof(struct sockaddr_in));
+	assert_ptr_equal(mh.msg_iov, &iov);
+	assert_int_equal(mh.msg_iovlen, 1);
+	assert_int_equal(mh.msg_controllen, CMSG_SPACE(sizeof(pi)));
+	c = CMSG_FIRSTHDR(&mh);
+	assert_non_null(c);
+	assert_true(c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO);
+	memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	assert_memory_equal(&pi.ipi_spec_dst, &((struct sockaddr_in *)&local)->sin_addr, 4);
+	assert_int_equal(pi.ipi_ifindex, 0);
+	assert_null(CMSG_NXTHDR(&mh, c));
+	/* a wildcard or no local address: the kernel picks */
+	assert_int_equal(udp_addr_parse("0.0.0.0", 4500, &local), 0);
+	udp_msg_fill(&mh, ctl.buf, &local, &peer, &iov, 1);
+	assert_true(mh.msg_control == NULL && mh.msg_controllen == 0);
+	udp_msg_fill(&mh, ctl.buf, NULL, &peer, &iov, 1);
+	assert_true(mh.msg_control == NULL && mh.msg_controllen == 0);
+	/* IPv6, link-local: the interface goes with the address */
+	assert_int_equal(udp_addr_parse("2001:db8::9", 4500, &peer), 0);
+	assert_int_equal(udp_addr_parse("fe80::1%lo", 4500, &local), 0);
+	udp_msg_fill(&mh, ctl.buf, &local, &peer, &iov, 1);
+	assert_int_equal(mh.msg_namelen, sizeof(struct sockaddr_in6));
+	assert_int_equal(mh.msg_controllen, CMSG_SPACE(sizeof(pi6)));
+	c = CMSG_FIRSTHDR(&mh);
+	assert_true(c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO);
+	memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+	assert_memory_equal(&pi6.ipi6_addr, &((struct sockaddr_in6 *)&local)->sin6_addr, 16);
+	assert_int_equal(pi6.ipi6_ifindex, ((struct sockaddr_in6 *)&local)->sin6_scope_id);
+	assert_true(pi6.ipi6_ifindex != 0);
+}
+
 static void test_natt_demux_three_kinds(void **state)
 {
 	static const char *const addrs[] = { "127.0.0.1" };
@@ -449,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_open_set),
 		cmocka_unit_test(test_pktinfo_v4_reply_from_local),
 		cmocka_unit_test(test_pktinfo_v6),
+		cmocka_unit_test(test_msg_fill),
 		cmocka_unit_test(test_natt_demux_three_kinds),
 		cmocka_unit_test(test_send_ike_on_natt_adds_marker),
 		cmocka_unit_test(test_batch_receive),

@@ -222,6 +222,55 @@ static void test_rekey_shadow(void **state)
 	assert_int_equal(reqid, 900);
 }
 
+/* Another Child SA on client i's VIP (RFC 7296 1.3.1): its own reqid, SPIs and subnet. */
+static void child_more(struct dp_child *c, uint32_t i, uint32_t reqid, uint32_t subnet)
+{
+	child_make(c, i);
+	c->reqid = reqid;
+	c->in.spi = 0xe0000000u + reqid;
+	c->out.spi = 0xf0000000u + reqid;
+	v4(c->subnets[0].addr, subnet);
+}
+
+static int out_reqid(struct fix *f, uint32_t src, uint32_t dst, uint32_t *reqid)
+{
+	struct ip_addr s = addr4(src), d = addr4(dst);
+
+	return dp_userspace_find_out(f->dp, &s, &d, reqid);
+}
+
+/* A rekey overlap prefers the newer pair; deleting either leaves the rest working. */
+static void test_rekey_overlap(void **state)
+{
+	struct fix *f = *state;
+	const struct dataplane_ops *ops = f->dp->ops;
+	struct dp_child c;
+	uint32_t reqid;
+
+	child_make(&c, 1); /* reqid 101, 192.0.2.0/24 */
+	assert_int_equal(ops->child_add(f->dp, &c), 0);
+	child_more(&c, 1, 900, 0xc0000200u); /* its rekey: same VIP, same subnets */
+	assert_int_equal(ops->child_add(f->dp, &c), 0);
+	child_more(&c, 1, 950, 0xc6336400u); /* an additional child: 198.51.100.0/24 */
+	assert_int_equal(ops->child_add(f->dp, &c), 0);
+	assert_int_equal(out_reqid(f, 0xc0000207, vip_of(1), &reqid), 0);
+	assert_int_equal(reqid, 900);
+	assert_int_equal(out_reqid(f, 0xc6336407, vip_of(1), &reqid), 0);
+	assert_int_equal(reqid, 950);
+	assert_int_equal(out_reqid(f, 0x08080808, vip_of(1), &reqid), -EACCES);
+	assert_int_equal(out_reqid(f, 0xc0000207, vip_of(2), &reqid), -ENOENT);
+	/* the new pair goes first (its rekey failed): the old one carries the traffic again */
+	assert_int_equal(ops->child_del(f->dp, 900), 0);
+	assert_int_equal(out_reqid(f, 0xc0000207, vip_of(1), &reqid), 0);
+	assert_int_equal(reqid, 101);
+	assert_int_equal(ops->child_del(f->dp, 101), 0);
+	assert_int_equal(out_reqid(f, 0xc0000207, vip_of(1), &reqid), -EACCES);
+	assert_int_equal(out_reqid(f, 0xc6336407, vip_of(1), &reqid), 0);
+	assert_int_equal(reqid, 950);
+	assert_int_equal(ops->child_del(f->dp, 950), 0);
+	assert_int_equal(out_reqid(f, 0xc6336407, vip_of(1), &reqid), -ENOENT);
+}
+
 static void test_add_refused(void **state)
 {
 	struct fix *f = *state;
@@ -262,6 +311,15 @@ static void client_sa(const struct dp_child *c, struct esp_sa *tx, struct esp_sa
 	assert_int_equal(esp_sa_init(rx, &c->out, 128), 0);
 }
 
+/* Pair i added, and the client's side of it. */
+static void child_up(struct fix *f, uint32_t i, struct dp_child *c, struct esp_sa *tx,
+		     struct esp_sa *rx)
+{
+	child_make(c, i);
+	assert_int_equal(f->dp->ops->child_add(f->dp, c), 0);
+	client_sa(c, tx, rx);
+}
+
 static int inject(struct fix *f, struct esp_sa *tx, const uint8_t *inner, size_t len)
 {
 	uint8_t pkt[2048];
@@ -280,9 +338,7 @@ static void test_inbound(void **state)
 	uint8_t inner[100], got[256], pkt[2048];
 	size_t n;
 
-	child_make(&c, 3);
-	assert_int_equal(f->dp->ops->child_add(f->dp, &c), 0);
-	client_sa(&c, &tx, &rx);
+	child_up(f, 3, &c, &tx, &rx);
 	ip4_make(inner, sizeof(inner), vip_of(3), 0xc0000205);
 	f->now = 5000;
 	assert_int_equal(inject(f, &tx, inner, sizeof(inner)), 0);
@@ -317,6 +373,42 @@ static void test_inbound(void **state)
 	assert_int_equal(read(f->tun, got, sizeof(got)), -1);
 }
 
+/* last_in_ms: authentic, fresh inbound packets only (DPD's sign of life). */
+static void test_last_in(void **state)
+{
+	struct fix *f = *state;
+	struct dp_child c;
+	struct dp_counters ctr;
+	struct esp_sa tx, rx;
+	uint8_t inner[80], got[256], pkt[2048];
+	size_t n;
+
+	child_up(f, 8, &c, &tx, &rx);
+	assert_int_equal(f->dp->ops->counters(f->dp, c.reqid, &ctr), 0);
+	assert_int_equal(ctr.last_in_ms, 0);
+	ip4_make(inner, sizeof(inner), vip_of(8), 0xc0000201);
+	f->now = 7000;
+	assert_int_equal(esp_encap(&f->ex, &tx, inner, sizeof(inner), pkt, sizeof(pkt), &n), 0);
+	assert_int_equal(dp_userspace_esp_input(f->dp, pkt, n), 0);
+	assert_int_equal(read(f->tun, got, sizeof(got)), sizeof(inner));
+	/* a replay and a forgery later on prove nothing about the peer */
+	f->now = 8000;
+	assert_int_equal(dp_userspace_esp_input(f->dp, pkt, n), -EALREADY);
+	assert_int_equal(esp_encap(&f->ex, &tx, inner, sizeof(inner), pkt, sizeof(pkt), &n), 0);
+	pkt[n - 1] ^= 1;
+	assert_int_equal(dp_userspace_esp_input(f->dp, pkt, n), -EBADMSG);
+	assert_int_equal(f->dp->ops->counters(f->dp, c.reqid, &ctr), 0);
+	assert_int_equal(ctr.last_in_ms, 7000);
+	assert_int_equal(ctr.last_use_ms, 7000);
+	/* authentic but against the policy: alive, yet no traffic for the idle timer */
+	f->now = 9000;
+	ip4_make(inner, sizeof(inner), vip_of(8), 0x08080808);
+	assert_int_equal(inject(f, &tx, inner, sizeof(inner)), -EACCES);
+	assert_int_equal(f->dp->ops->counters(f->dp, c.reqid, &ctr), 0);
+	assert_int_equal(ctr.last_in_ms, 9000);
+	assert_int_equal(ctr.last_use_ms, 7000);
+}
+
 /* RFC 4303 2.7: TFC padding after the inner packet is not written to TUN. */
 static void test_inbound_tfc(void **state)
 {
@@ -325,9 +417,7 @@ static void test_inbound_tfc(void **state)
 	struct esp_sa tx, rx;
 	uint8_t inner[120], got[256];
 
-	child_make(&c, 9);
-	assert_int_equal(f->dp->ops->child_add(f->dp, &c), 0);
-	client_sa(&c, &tx, &rx);
+	child_up(f, 9, &c, &tx, &rx);
 	ip4_make(inner, 80, vip_of(9), 0xc0000201);
 	memset(inner + 80, 0xee, 40);
 	assert_int_equal(inject(f, &tx, inner, sizeof(inner)), 0);
@@ -455,6 +545,72 @@ static void test_outbound(void **state)
 	assert_int_equal(dp_userspace_stats(f->dp)->send_errors, 0);
 }
 
+/* The outbound SPI of the next datagram the client gets (0 when none waits). */
+static uint32_t client_spi(struct out_fix *o)
+{
+	uint8_t pkt[2048];
+	ssize_t n = recv(o->client, pkt, sizeof(pkt), 0);
+	uint32_t spi = 0;
+
+	if (n > 0)
+		assert_int_equal(esp_peek_spi(pkt, (size_t)n, &spi), 0);
+	return spi;
+}
+
+static void tun_send(struct fix *f, uint32_t src, uint32_t dst)
+{
+	uint8_t inner[60];
+
+	ip4_make(inner, sizeof(inner), src, dst);
+	assert_int_equal(write(f->tun, inner, sizeof(inner)), sizeof(inner));
+}
+
+/* Two children on one VIP with different subnets: each packet takes its own child. */
+static void test_children_subnets(void **state)
+{
+	struct out_fix *o = *state;
+	struct fix *f = &o->f;
+	const struct dataplane_ops *ops = f->dp->ops;
+	struct dp_child a, b;
+	struct dp_counters ca, cb;
+	struct esp_sa tx, rx;
+	uint8_t inner[60];
+
+	child_make(&a, 1);
+	child_more(&b, 1, 500, 0xc6336400u);
+	a.local = b.local = o->gw_addr;
+	a.peer = b.peer = o->client_addr;
+	assert_int_equal(ops->child_add(f->dp, &a), 0);
+	assert_int_equal(ops->child_add(f->dp, &b), 0);
+	tun_send(f, 0xc0000207, vip_of(1));  /* 192.0.2.7: a's */
+	tun_send(f, 0xc6336409, vip_of(1));  /* 198.51.100.9: b's */
+	tun_send(f, 0x08080808, vip_of(1));  /* neither's */
+	assert_int_equal(dp_userspace_tun_drain(f->dp), 3);
+	assert_int_equal(client_spi(o), a.out.spi);
+	assert_int_equal(client_spi(o), b.out.spi);
+	assert_int_equal(client_spi(o), 0);
+	assert_int_equal(ops->counters(f->dp, a.reqid, &ca), 0);
+	assert_int_equal(ops->counters(f->dp, b.reqid, &cb), 0);
+	assert_true(ca.packets_out == 1 && cb.packets_out == 1);
+	assert_true(ca.policy_drops == 0 && cb.policy_drops == 1); /* on the newest */
+	assert_int_equal(dp_userspace_stats(f->dp)->no_sa_out, 0);
+	/* inbound stays per SA: b's SA may only reach b's subnet */
+	client_sa(&b, &tx, &rx);
+	ip4_make(inner, sizeof(inner), vip_of(1), 0xc0000205);
+	assert_int_equal(inject(f, &tx, inner, sizeof(inner)), -EACCES);
+	ip4_make(inner, sizeof(inner), vip_of(1), 0xc6336405);
+	assert_int_equal(inject(f, &tx, inner, sizeof(inner)), 0);
+	/* deleting b keeps a working; b's sources are now nobody's */
+	assert_int_equal(ops->child_del(f->dp, b.reqid), 0);
+	tun_send(f, 0xc0000207, vip_of(1));
+	tun_send(f, 0xc6336409, vip_of(1));
+	assert_int_equal(dp_userspace_tun_drain(f->dp), 2);
+	assert_int_equal(client_spi(o), a.out.spi);
+	assert_int_equal(client_spi(o), 0);
+	assert_int_equal(ops->counters(f->dp, a.reqid, &ca), 0);
+	assert_true(ca.packets_out == 2 && ca.policy_drops == 1);
+}
+
 /* NAT rebinding / MOBIKE: after child_update_peer, ESP goes to the new address. */
 static void test_update_peer(void **state)
 {
@@ -517,11 +673,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_shadow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_tfc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifetimes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbound, setup_out, teardown_out),
+		cmocka_unit_test_setup_teardown(test_children_subnets, setup_out, teardown_out),
 		cmocka_unit_test_setup_teardown(test_update_peer, setup_out, teardown_out),
 		cmocka_unit_test_setup_teardown(test_via_udp, setup_out, teardown_out),
 	};

@@ -2,6 +2,7 @@
 /*
  * The XFRM message builders, checked by parsing every message back with libmnl; and the
  * parsers, fed hand-built kernel messages (expire, acquire, ack, SA and policy dumps).
+ * Also the other pure half of the backend: the policy reference table (xfrm_pol.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 
 #include "ikegw/ikev2.h"
 #include "ikegw/xfrm.h"
+#include "ikegw/xfrm_pol.h"
 
 #define RQ (XFRM_REQID_TAG | 7)
 
@@ -842,6 +844,121 @@ static void test_parse_policy(void **state)
 			 -EINVAL);
 }
 
+/* Counters of a pair: last use from either SA, last inbound use from the inbound one. */
+static void test_counters(void **state)
+{
+	struct xfrm_sa_stats in = { .bytes = 10, .packets = 1, .replay_drops = 2,
+				    .auth_drops = 3, .last_used_s = 1000 };
+	struct xfrm_sa_stats out = { .bytes = 20, .packets = 2, .last_used_s = 1005 };
+	struct dp_counters c;
+
+	(void)state;
+	xfrm_msg_counters(&in, &out, 1010, 50000, &c);
+	assert_true(c.bytes_in == 10 && c.packets_in == 1 && c.bytes_out == 20 &&
+		    c.packets_out == 2 && c.replay_drops == 2 && c.auth_drops == 3);
+	assert_true(c.last_use_ms == 45000); /* 5 s ago on the loop clock */
+	assert_true(c.last_in_ms == 40000);  /* 10 s ago */
+	/* only outbound traffic: nothing heard from the peer */
+	in.last_used_s = 0;
+	xfrm_msg_counters(&in, &out, 1010, 50000, &c);
+	assert_true(c.last_in_ms == 0 && c.last_use_ms == 45000);
+	/* older than the loop clock: long ago, but not "never" */
+	in.last_used_s = 1000;
+	xfrm_msg_counters(&in, &out, 1010, 3000, &c);
+	assert_true(c.last_in_ms == 1 && c.last_use_ms == 1);
+	/* a wall clock stepped back: used "now" */
+	xfrm_msg_counters(&in, &out, 900, 3000, &c);
+	assert_true(c.last_in_ms == 3000);
+}
+
+static struct xfrm_pol_spec pol_of(const struct pol_fixture *f, uint32_t reqid)
+{
+	return (struct xfrm_pol_spec){ XFRM_POLICY_OUT, &f->net, &f->vip, &f->local, &f->peer,
+				       reqid };
+}
+
+/* Two users of one selector (a rekey): one policy, pointing at the newer, then back. */
+static void test_poltab(void **state)
+{
+	struct xfrm_poltab *t = xfrm_poltab_new();
+	struct pol_fixture f, g;
+	struct xfrm_pol_spec a, b;
+	struct xfrm_pol_msg m;
+	enum xfrm_pol_act act;
+
+	(void)state;
+	assert_non_null(t);
+	pol_fixture(&f);
+	pol_fixture(&g);
+	pfx(&g.net, AF_INET, "10.0.0.0", 24); /* the same prefix without the host bits */
+	a = pol_of(&f, RQ);
+	b = pol_of(&g, RQ + 1);
+	assert_int_equal(xfrm_poltab_ref(t, &a, &act), 0);
+	assert_int_equal(act, XFRM_POL_NEW);
+	assert_int_equal(xfrm_poltab_ref(t, &a, &act), -EEXIST);
+	assert_int_equal(xfrm_poltab_ref(t, &b, &act), 0);
+	assert_int_equal(act, XFRM_POL_UPDATE);
+	assert_int_equal(xfrm_poltab_count(t), 1);
+	/* the older user's peer moves: the kernel's template names the newer one */
+	ss4(&f.peer, "203.0.113.9", 4500);
+	assert_int_equal(xfrm_poltab_move(t, &a, &act), 0);
+	assert_int_equal(act, XFRM_POL_KEEP);
+	assert_int_equal(xfrm_poltab_move(t, &b, &act), 0);
+	assert_int_equal(act, XFRM_POL_UPDATE);
+	/* the newer goes: back to the older, with its new peer */
+	assert_int_equal(xfrm_poltab_unref(t, &b, &act, &m), 0);
+	assert_int_equal(act, XFRM_POL_UPDATE);
+	assert_int_equal(m.spec.reqid, RQ);
+	assert_int_equal(m.spec.dir, XFRM_POLICY_OUT);
+	assert_memory_equal(m.spec.tmpl_dst, &f.peer, sizeof(struct sockaddr_in));
+	assert_memory_equal(m.spec.src, &g.net, sizeof(g.net));
+	/* the older goes first: nothing to tell; then the last one: delete */
+	assert_int_equal(xfrm_poltab_ref(t, &b, &act), 0);
+	assert_int_equal(xfrm_poltab_unref(t, &a, &act, &m), 0);
+	assert_int_equal(act, XFRM_POL_KEEP);
+	assert_int_equal(xfrm_poltab_unref(t, &b, &act, &m), 0);
+	assert_int_equal(act, XFRM_POL_DELETE);
+	assert_int_equal(m.spec.reqid, RQ + 1);
+	assert_int_equal(xfrm_poltab_count(t), 0);
+	assert_int_equal(xfrm_poltab_unref(t, &b, &act, &m), -ENOENT);
+	assert_int_equal(xfrm_poltab_move(t, &b, &act), -ENOENT);
+	xfrm_poltab_free(t);
+}
+
+/* Other directions and selectors are other policies; bad prefixes are refused. */
+static void test_poltab_keys(void **state)
+{
+	struct xfrm_poltab *t = xfrm_poltab_new();
+	struct pol_fixture f;
+	struct xfrm_pol_spec p;
+	struct dp_prefix bad;
+	enum xfrm_pol_act act;
+
+	(void)state;
+	pol_fixture(&f);
+	p = pol_of(&f, RQ);
+	assert_int_equal(xfrm_poltab_ref(t, &p, &act), 0);
+	p.dir = XFRM_POLICY_FWD;
+	assert_int_equal(xfrm_poltab_ref(t, &p, &act), 0);
+	assert_int_equal(act, XFRM_POL_NEW);
+	pfx(&f.net, AF_INET, "10.0.0.0", 25);
+	assert_int_equal(xfrm_poltab_ref(t, &p, &act), 0);
+	assert_int_equal(act, XFRM_POL_NEW);
+	assert_int_equal(xfrm_poltab_count(t), 3);
+	pfx(&bad, AF_INET, "10.0.0.0", 33);
+	p.src = &bad;
+	assert_int_equal(xfrm_poltab_ref(t, &p, &act), -EINVAL);
+	bad.family = AF_UNIX;
+	assert_int_equal(xfrm_poltab_ref(t, &p, &act), -EINVAL);
+	p = pol_of(&f, RQ);
+	p.tmpl_src = &(struct sockaddr_storage){ .ss_family = AF_UNIX };
+	assert_int_equal(xfrm_poltab_ref(t, &p, &act), -EAFNOSUPPORT);
+	xfrm_poltab_clear(t);
+	assert_int_equal(xfrm_poltab_count(t), 0);
+	xfrm_poltab_free(t);
+	xfrm_poltab_free(NULL);
+}
+
 static void test_reqid_range(void **state)
 {
 	(void)state;
@@ -879,6 +996,9 @@ int main(void)
 		cmocka_unit_test(test_parse_ack),
 		cmocka_unit_test(test_parse_sa),
 		cmocka_unit_test(test_parse_policy),
+		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_poltab),
+		cmocka_unit_test(test_poltab_keys),
 		cmocka_unit_test(test_reqid_range),
 	};
 

@@ -199,6 +199,68 @@ static void test_policies(void **state)
 	dp->ops->free(dp);
 }
 
+/* How many policies' templates name this (untagged) reqid. */
+static int reqid_count(const char *out, uint32_t reqid)
+{
+	char needle[64];
+	int n = 0;
+
+	snprintf(needle, sizeof(needle), "reqid %u mode", xfrm_reqid_tag(reqid));
+	for (const char *p = strstr(out, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/*
+ * A rekey (RFC 7296 2.8) installs a child with the same selectors under a new reqid
+ * before the old one goes: one kernel policy each, pointing at the newer; deleting the
+ * newer points them back at the older; deleting the last removes them.  An additional
+ * child (1.3.1) sharing one of the subnets shares only those policies.
+ */
+static void test_policies_shared(void **state)
+{
+	struct dataplane *dp;
+	struct dp_child old, new, more;
+	char out[16384];
+
+	(void)state;
+	if (!in_ns)
+		skip();
+	dp = open_dp();
+	sample_child(&old);
+	new = old;
+	new.reqid = 8;
+	more = old;
+	more.reqid = 9;
+	more.n_subnets = 1;
+	pfx(&more.subnets[0], AF_INET, "10.0.0.1", 24); /* host bits: still 10.0.0.0/24 */
+	assert_int_equal(xfrm_policies_add(dp, &old), 0);
+	assert_int_equal(xfrm_policies_add(dp, &new), 0);
+	assert_int_equal(policy_count(out, sizeof(out)), 6);
+	assert_int_equal(reqid_count(out, 8), 6);
+	assert_int_equal(reqid_count(out, 7), 0);
+	assert_int_equal(xfrm_policies_add(dp, &more), 0);
+	assert_int_equal(policy_count(out, sizeof(out)), 6);
+	assert_int_equal(reqid_count(out, 9), 3);
+	assert_int_equal(reqid_count(out, 8), 3);
+	/* the newest of 10.0.0.0/24 goes: back to new; new goes: back to old */
+	assert_int_equal(xfrm_policies_del(dp, &more), 0);
+	assert_int_equal(policy_count(out, sizeof(out)), 6);
+	assert_int_equal(reqid_count(out, 8), 6);
+	assert_int_equal(xfrm_policies_del(dp, &new), 0);
+	assert_int_equal(policy_count(out, sizeof(out)), 6);
+	assert_int_equal(reqid_count(out, 7), 6);
+	assert_non_null(strstr(out, "src 10.0.0.0/24 dst 10.99.0.7/32 \n\tdir out"));
+	/* the usual order: the old one goes while the new one holds them */
+	assert_int_equal(xfrm_policies_add(dp, &new), 0);
+	assert_int_equal(xfrm_policies_del(dp, &old), 0);
+	assert_int_equal(policy_count(out, sizeof(out)), 6);
+	assert_int_equal(reqid_count(out, 8), 6);
+	assert_int_equal(xfrm_policies_del(dp, &new), 0);
+	assert_int_equal(policy_count(out, sizeof(out)), 0);
+	dp->ops->free(dp);
+}
+
 /* A restarted ikegwd removes what the previous one left, and nothing else. */
 static void test_flush_leftovers(void **state)
 {
@@ -408,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_socket_opts),
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_policies_shared),
 		cmocka_unit_test(test_flush_leftovers),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_sa_formats),
