@@ -307,6 +307,7 @@ void gw_fini(struct gw *gw, bool say_goodbye)
 {
 	if (gw->sas)
 		sa_table_foreach(gw->sas, free_sa, &say_goodbye);
+	jobs_drain(&gw->jobs); /* after the SAs: queued jobs find none and free what they hold */
 	if (gw->loop)
 		loop_timer_cancel(gw->loop, &gw->cookie_timer);
 	if (gw->dp) {

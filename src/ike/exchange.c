@@ -4,12 +4,17 @@
  *
  *   exchange          SA state      handler
  *   IKE_SA_INIT       (no SA)       ike_sa_init_recv      (retransmits: cached response)
- *   IKE_AUTH          HALF_OPEN     ike_auth_recv         (then sa_timers_established)
+ *   IKE_AUTH          HALF_OPEN     ike_auth_recv         (its jobs may finish later)
  *   INFORMATIONAL     ESTABLISHED   informational_recv    (also on a superseded SA)
  *   CREATE_CHILD_SA   ESTABLISHED   create_child_recv     (superseded SA: TEMPORARY_FAILURE)
  *   any response      ESTABLISHED   initiator_response    (only to our outstanding request)
  *   anything else                   dropped; before IKE_AUTH completed nothing but IKE_AUTH
  *                                   is processed (strongSwan's CVE-2014-2338)
+ *
+ * While a crypto job of an SA is in flight (sa->jobs_pending, jobs.h), its requests are
+ * dropped: the client retransmits (RFC 7296 2.1) and the job's done() answers.  A job may
+ * also finish inside the handler and free its SA, so nothing here touches the SA after
+ * a handler without finding it again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,7 +28,6 @@
 #include "ikegw/ikev2.h"
 #include "ikegw/initiator.h"
 #include "ikegw/rules.h"
-#include "ikegw/sa_timers.h"
 #include "ikegw/sk.h"
 #include "ikegw/udp.h"
 
@@ -247,13 +251,10 @@ static void dispatch(struct ike_sa *sa, const struct ike_msg *m)
 	uint8_t x = m->hdr.exchange;
 
 	if (sa->state == IKE_SA_HALF_OPEN) {
-		if (x == IKEV2_EXCH_IKE_AUTH) {
-			ike_auth_recv(sa, m);
-			if (sa->state == IKE_SA_ESTABLISHED)
-				sa_timers_established(sa);
-		} else {
+		if (x == IKEV2_EXCH_IKE_AUTH)
+			ike_auth_recv(sa, m); /* sa may be gone after it (a job's done()) */
+		else
 			log_info(&sa->gw->log, sa->tag, "exchange %u before IKE_AUTH ignored", x);
-		}
 		return;
 	}
 	switch (x) {
@@ -313,6 +314,12 @@ static void recv_request(struct ike_sa *sa, const struct ike_path *path,
 	struct codec_err err;
 	uint8_t *plain, *whole = NULL;
 
+	if (sa->jobs_pending && h->msg_id == sa->rx_msgid) {
+		/* RFC 7296 2.1: the request being worked on (or a new one) waits for its job */
+		log_debug(&sa->gw->log, sa->tag, "request %u dropped: crypto job pending",
+			  h->msg_id);
+		return;
+	}
 	if (h->msg_id != sa->rx_msgid && h->msg_id + 1 != sa->rx_msgid) {
 		log_debug(&sa->gw->log, sa->tag, "dropped request with message ID %u (want %u)",
 			  h->msg_id, sa->rx_msgid);
@@ -363,6 +370,8 @@ void ike_recv(struct gw *gw, const struct sockaddr_storage *local,
 	struct codec_err err;
 	struct ike_hdr h;
 	struct ike_sa *sa;
+	uint64_t spi;
+	uint32_t id;
 
 	if (codec_decode_hdr(pkt, len, &h, &err) != 0) {
 		gw->ctr.bad_messages++;
@@ -381,11 +390,15 @@ void ike_recv(struct gw *gw, const struct sockaddr_storage *local,
 		log_debug(&gw->log, NULL, "dropped message for unknown IKE SA");
 		return;
 	}
+	spi = sa->ent.spi_local;
+	id = sa->id;
 	if (h.flags & IKEV2_FLAG_RESPONSE)
 		recv_response(sa, &path, &h, pkt, len);
 	else
 		recv_request(sa, &path, &h, pkt, len);
-	if (sa->state == IKE_SA_DELETED)
+	/* A job that finished inside the handler may have freed the SA already. */
+	sa = ike_sa_from_entry(sa_table_find(gw->sas, spi));
+	if (sa && sa->id == id && sa->state == IKE_SA_DELETED)
 		ike_sa_free(sa);
 }
 

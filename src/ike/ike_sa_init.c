@@ -138,36 +138,6 @@ static bool cookie_ok(struct gw *gw, const struct ike_path *path, const struct i
 	return false;
 }
 
-static int derive_keys(struct ike_sa *sa, const struct ike_pl_ke *ke, uint8_t *pub,
-		       size_t pub_cap, size_t *pub_len)
-{
-	struct gw *gw = sa->gw;
-	struct ke_key *key = NULL;
-	uint8_t shared[SUITE_MAX_KE_SHARED];
-	size_t shared_len = 0;
-	struct keymat_ike_in in = {
-		.prf = sa->prf, .encr = sa->encr, .integ = sa->integ,
-		.ni = sa->ni, .ni_len = sa->ni_len, .nr = sa->nr, .nr_len = sizeof(sa->nr),
-	};
-	int rc;
-
-	rc = ke_key_generate(gw->suite, sa->ke_group, &key);
-	if (rc == 0)
-		rc = ke_public_get(key, pub, pub_cap, pub_len);
-	if (rc == 0)
-		rc = ke_shared_compute(key, ke->data.p, ke->data.len, shared, sizeof(shared),
-				       &shared_len);
-	ke_key_free(key);
-	if (rc != 0)
-		return rc;
-	in.shared = shared;
-	in.shared_len = shared_len;
-	ike_sa_spis(sa, in.spi_i, in.spi_r);
-	rc = keymat_ike_derive(gw->suite, &in, &sa->keys);
-	OPENSSL_cleanse(shared, sizeof(shared));
-	return rc;
-}
-
 static int build_response(struct ike_sa *sa,
 			  const struct ike_proposal *chosen, const uint8_t *pub, size_t pub_len,
 			  struct wbuf *w)
@@ -225,54 +195,133 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
 	return d;
 }
 
-/* Everything after the checks: the new half-open SA and our answer. */
-/* The key exchange of a new SA, run as a job (RFC 7296 2.14: g^ir and every key). */
+/*
+ * The key exchange of a new SA, run as a job (RFC 7296 2.14: g^ir and every key): run()
+ * works on the copies in the job only (suite entries are constant tables, the suite's
+ * EVP objects are fetched once and only read); done() hands the keys to the SA.
+ */
 struct ke_job {
 	struct job job;
-	struct ike_sa *sa;
+	struct gw *gw;
+	uint64_t spi;                 /* our SPI: done() finds the SA again */
+	uint32_t sa_id;
+	const struct crypto_suite *suite;
+	uint16_t group;
+	struct keymat_ike_in in;      /* points into ni, nr below */
+	uint8_t ni[CODEC_NONCE_MAX], nr[32];
+	uint8_t peer_ke[SUITE_MAX_KE_PUB];
+	size_t peer_ke_len;
 	struct ike_path path;
 	struct ike_hdr req;
 	struct ike_proposal chosen;
-	struct ike_pl_ke peer;
-	uint8_t peer_ke[SUITE_MAX_KE_PUB];
-	uint8_t pub[SUITE_MAX_KE_PUB];
+	uint8_t pub[SUITE_MAX_KE_PUB]; /* results: our KE value and the keys */
 	size_t pub_len;
+	struct ike_keys *keys;
 };
 
 static void ke_job_run(struct job *job)
 {
 	struct ke_job *k = container_of(job, struct ke_job, job);
+	struct ke_key *key = NULL;
+	uint8_t shared[SUITE_MAX_KE_SHARED];
+	size_t shared_len = 0;
+	int rc;
 
-	job->rc = derive_keys(k->sa, &k->peer, k->pub, sizeof(k->pub), &k->pub_len);
+	rc = ke_key_generate(k->suite, k->group, &key);
+	if (rc == 0)
+		rc = ke_public_get(key, k->pub, sizeof(k->pub), &k->pub_len);
+	if (rc == 0)
+		rc = ke_shared_compute(key, k->peer_ke, k->peer_ke_len, shared, sizeof(shared),
+				       &shared_len);
+	ke_key_free(key);
+	if (rc == 0) {
+		k->in.shared = shared;
+		k->in.shared_len = shared_len;
+		rc = keymat_ike_derive(k->suite, &k->in, &k->keys);
+		k->in.shared = NULL;
+	}
+	OPENSSL_cleanse(shared, sizeof(shared));
+	job->rc = rc;
+}
+
+static void ke_job_free(struct ke_job *k)
+{
+	keymat_ike_free(k->keys);
+	OPENSSL_cleanse(k, sizeof(*k));
+	free(k);
+}
+
+/* The SA again, if it is still there and waits for this job. */
+static struct ike_sa *ke_job_sa(struct ke_job *k)
+{
+	struct ike_sa *sa = ike_sa_from_entry(sa_table_find(k->gw->sas, k->spi));
+
+	if (!sa || sa->id != k->sa_id || sa->jobs_pending == 0)
+		return NULL;
+	sa->jobs_pending--;
+	return k->job.rc == -ECANCELED ? NULL : sa;
+}
+
+/* Our IKE_SA_INIT response, kept for AUTH (RFC 7296 2.15) and retransmits. */
+static void answer(struct ike_sa *sa, struct ke_job *k)
+{
+	uint8_t out[4096];
+	struct wbuf w;
+
+	wbuf_init(&w, out, sizeof(out));
+	sa->keys = k->keys;
+	k->keys = NULL;
+	if (build_response(sa, &k->chosen, k->pub, k->pub_len, &w) != 0 ||
+	    !(sa->msg2 = dup_bytes(out, wbuf_len(&w)))) {
+		ike_sa_free(sa);
+		return;
+	}
+	sa->msg2_len = wbuf_len(&w);
+	sa->rx_msgid = 1;
+	log_debug(&sa->gw->log, sa->tag, "IKE_SA_INIT answered");
+	exchange_send(sa, sa->msg2, sa->msg2_len);
 }
 
 static void ke_job_done(struct job *job)
 {
 	struct ke_job *k = container_of(job, struct ke_job, job);
-	struct ike_sa *sa = k->sa;
-	struct gw *gw = sa->gw;
-	uint8_t out[4096];
-	struct wbuf w;
+	struct ike_sa *sa = ke_job_sa(k);
 
-	wbuf_init(&w, out, sizeof(out));
-	if (job->rc != 0) {
-		log_info(&gw->log, sa->tag, "key exchange with the peer's KE value failed");
-		respond_plain_notify(gw, &k->path, &k->req, IKEV2_N_INVALID_SYNTAX, NULL, 0);
-		ike_sa_free(sa);
-	} else if (build_response(sa, &k->chosen, k->pub, k->pub_len, &w) != 0 ||
-		   !(sa->msg2 = dup_bytes(out, wbuf_len(&w)))) {
+	if (!sa) {
+		/* freed meanwhile (half-open timer, shutdown): the result is dropped */
+	} else if (job->rc != 0) {
+		log_info(&k->gw->log, sa->tag, "key exchange with the peer's KE value failed");
+		respond_plain_notify(k->gw, &k->path, &k->req, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		ike_sa_free(sa);
 	} else {
-		sa->msg2_len = wbuf_len(&w);
-		sa->rx_msgid = 1;
-		loop_timer_init(&sa->half_open_timer, half_open_expired, sa);
-		loop_timer_arm_in(gw->loop, &sa->half_open_timer,
-				  gw->cfg->timeouts.half_open * 1000ull);
-		log_debug(&gw->log, sa->tag, "IKE_SA_INIT answered");
-		exchange_send(sa, sa->msg2, sa->msg2_len);
+		answer(sa, k);
 	}
-	OPENSSL_cleanse(k, sizeof(*k));
-	free(k);
+	ke_job_free(k);
+}
+
+/* The job's inputs, copied from the new SA and the request. */
+static void ke_job_fill(struct ke_job *k, struct ike_sa *sa, const struct ike_path *path,
+			const struct ike_msg *m, const struct ike_proposal *chosen,
+			const struct ike_pl_ke *ke)
+{
+	k->job.run = ke_job_run;
+	k->job.done = ke_job_done;
+	k->gw = sa->gw;
+	k->spi = sa->ent.spi_local;
+	k->sa_id = sa->id;
+	k->suite = sa->gw->suite;
+	k->group = sa->ke_group;
+	memcpy(k->ni, sa->ni, sa->ni_len);
+	memcpy(k->nr, sa->nr, sizeof(k->nr));
+	k->in = (struct keymat_ike_in){ .prf = sa->prf, .encr = sa->encr, .integ = sa->integ,
+					.ni = k->ni, .ni_len = sa->ni_len, .nr = k->nr,
+					.nr_len = sizeof(k->nr) };
+	ike_sa_spis(sa, k->in.spi_i, k->in.spi_r);
+	memcpy(k->peer_ke, ke->data.p, ke->data.len);
+	k->peer_ke_len = ke->data.len;
+	k->path = *path;
+	k->req = m->hdr;
+	k->chosen = *chosen;
 }
 
 /* Everything after the checks: the new half-open SA, then the key exchange job. */
@@ -283,7 +332,8 @@ static void respond_new_sa(struct gw *gw, const struct ike_path *path, const str
 	struct ike_sa *sa;
 	struct ke_job *k;
 
-	if (ke->data.len > SUITE_MAX_KE_PUB || !(k = calloc(1, sizeof(*k))))
+	if (ke->data.len > SUITE_MAX_KE_PUB || ni->len > CODEC_NONCE_MAX ||
+	    !(k = calloc(1, sizeof(*k))))
 		return;
 	sa = ike_sa_new(gw, &path->local, &path->peer, m->hdr.spi_i);
 	if (!sa) {
@@ -302,11 +352,12 @@ static void respond_new_sa(struct gw *gw, const struct ike_path *path, const str
 	sa->msg1_len = m->raw.len;
 	detect_nat(sa, m);
 	remember_peer_notifies(sa, m);
-	*k = (struct ke_job){ .job = { .run = ke_job_run, .done = ke_job_done }, .sa = sa,
-			      .path = *path, .req = m->hdr, .chosen = *chosen };
-	memcpy(k->peer_ke, ke->data.p, ke->data.len);
-	k->peer = (struct ike_pl_ke){ ke->group, { k->peer_ke, ke->data.len } };
-	jobs_submit(&gw->jobs, &k->job);
+	/* From now on: a key exchange that never finishes still ends with the SA. */
+	loop_timer_init(&sa->half_open_timer, half_open_expired, sa);
+	loop_timer_arm_in(gw->loop, &sa->half_open_timer, gw->cfg->timeouts.half_open * 1000ull);
+	ke_job_fill(k, sa, path, m, chosen, ke);
+	sa->jobs_pending++;
+	jobs_submit(&gw->jobs, &k->job); /* done() may have freed sa: hands off */
 }
 
 static void process(struct gw *gw, const struct ike_path *path, const struct ike_msg *m)
@@ -323,6 +374,10 @@ static void process(struct gw *gw, const struct ike_path *path, const struct ike
 	if (old) { /* RFC 7296 2.1: a retransmitted request gets the same answer */
 		struct ike_sa *sa = ike_sa_from_entry(old);
 
+		if (sa->jobs_pending) { /* its key exchange runs: answered when it is done */
+			log_debug(&gw->log, sa->tag, "IKE_SA_INIT retransmission dropped: job pending");
+			return;
+		}
 		gw->ctr.retransmits_answered++;
 		if (sa->msg2)
 			exchange_send(sa, sa->msg2, sa->msg2_len);

@@ -26,6 +26,7 @@
 #include "ikegw/dataplane.h"
 #include "ikegw/gw.h"
 #include "ikegw/ikev2.h"
+#include "ikegw/jobs.h"
 #include "ikegw/keymat.h"
 #include "ikegw/loop.h"
 #include "ikegw/pool.h"
@@ -78,6 +79,7 @@ static int teardown(void **state)
 {
 	struct h *h = *state;
 
+	jobs_drain(&h->x.gw.jobs); /* what gw_fini does too (deferred tests) */
 	gwh_teardown(&h->x);
 	free(h);
 	return 0;
@@ -1033,6 +1035,296 @@ static void test_dataplane_cbc(void **state)
 	dataplane_keys(*state, "aes256-sha256");
 }
 
+/* ---- crypto jobs completing later (jobs.h deferred mode) ---- */
+
+/* Nothing answers until the jobs ran; then exactly one answer. */
+static void run_jobs_expect_one(struct h *h)
+{
+	size_t before = h->x.n_out;
+
+	assert_true(jobs_run_pending(&h->x.gw.jobs) > 0);
+	assert_int_equal(h->x.n_out, before + 1);
+}
+
+static void deferred_init(struct h *h, struct ikei *c)
+{
+	struct ikei_sa_init_opts o = init_opts(h);
+	unsigned long submitted = h->x.gw.jobs.submitted;
+	struct wbuf w;
+
+	h->x.gw.jobs.defer = true;
+	client_new(h, c);
+	wbuf_init(&w, h->buf, sizeof(h->buf));
+	assert_int_equal(ikei_sa_init_build(c, &o, &w), 0);
+	h->len = wbuf_len(&w);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	assert_int_equal(h->x.gw.jobs.queued, 1);
+	assert_int_equal(sa_table_half_open_count(h->x.gw.sas), 1);
+	/* RFC 7296 2.1: its retransmission waits for the job, no second one */
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	assert_int_equal(h->x.gw.jobs.submitted, submitted + 1);
+	run_jobs_expect_one(h);
+	assert_int_equal(ikei_sa_init_process(c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len,
+					      &h->m), 0);
+}
+
+static void decrypt_last(struct h *h, struct ikei *c)
+{
+	assert_int_equal(ikei_decrypt(c, gwh_last(&h->x)->msg, gwh_last(&h->x)->len, &h->m, h->plain,
+				      sizeof(h->plain)), 0);
+	assert_int_equal(h->m.hdr.exchange, IKEV2_EXCH_IKE_AUTH);
+}
+
+static void test_deferred_psk(void **state)
+{
+	struct h *h = *state;
+	struct ikei_auth_opts o = psk_opts(h, "alice@psk.example.test");
+	struct ikei c;
+	uint8_t vip[4];
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0); /* our signature is a job */
+	assert_int_equal(h->x.gw.jobs.queued, 1);
+	run_jobs_expect_one(h);
+	decrypt_last(h, &c);
+	check_established(h, &c, vip);
+	assert_int_equal(h->x.gw.ctr.handshakes_ok, 1);
+	ikei_fini(&c);
+}
+
+/* Certificate AUTH: a verify job, then a sign job; nothing is sent before both ran. */
+static void deferred_cert(struct h *h, const char *name, uint8_t id_type, const char *id)
+{
+	struct cert_own *cred = load_cred(name);
+	struct ikei_auth_opts o = {
+		.id_type = id_type, .id = (const uint8_t *)id, .id_len = strlen(id),
+		.cred = cred, .cp = true, .esp = &h->esp, .n_esp = 1, .idr = "vpn.example.test",
+	};
+	struct ikei c;
+	size_t sent;
+	uint8_t vip[4];
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	sent = h->x.n_out;
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	assert_int_equal(h->x.gw.jobs.queued, 1);
+	assert_true(jobs_run_one(&h->x.gw.jobs)); /* verified: now our signature */
+	assert_int_equal(h->x.n_out, sent);
+	assert_int_equal(h->x.gw.jobs.queued, 1);
+	assert_int_equal(h->x.gw.ctr.handshakes_ok, 0);
+	run_jobs_expect_one(h);
+	decrypt_last(h, &c);
+	check_established(h, &c, vip);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
+	assert_int_equal(sa_table_half_open_count(h->x.gw.sas), 0);
+	assert_int_equal(h->x.gw.jobs.submitted, 3); /* KE, verify, sign */
+	assert_int_equal(h->x.gw.jobs.completed, 3);
+	ikei_fini(&c);
+	cert_own_free(cred);
+}
+
+static void test_deferred_cert_ecdsa(void **state)
+{
+	deferred_cert(*state, "client-ecdsa", IKEV2_ID_RFC822_ADDR, "alice@example.test");
+}
+
+static void test_deferred_cert_rsa(void **state)
+{
+	deferred_cert(*state, "client-rsa", IKEV2_ID_FQDN, "bob.example.test");
+}
+
+/* RFC 7296 2.1: a retransmitted IKE_AUTH while its job runs is dropped, no second job;
+ * once answered, a retransmission gets the cached answer. */
+static void test_deferred_auth_retransmit(void **state)
+{
+	struct h *h = *state;
+	struct cert_own *cred = load_cred("client-ecdsa");
+	struct ikei_auth_opts o = {
+		.id_type = IKEV2_ID_RFC822_ADDR, .id = (const uint8_t *)"alice@example.test",
+		.id_len = 18, .cred = cred, .cp = true, .esp = &h->esp, .n_esp = 1,
+	};
+	struct ikei c;
+	unsigned long submitted;
+	uint8_t vip[4];
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	submitted = h->x.gw.jobs.submitted;
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	assert_int_equal(h->x.gw.jobs.submitted, submitted);
+	assert_true(jobs_run_one(&h->x.gw.jobs));
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0); /* the sign job runs now */
+	assert_int_equal(h->x.gw.jobs.submitted, submitted + 1);
+	run_jobs_expect_one(h);
+	decrypt_last(h, &c);
+	check_established(h, &c, vip);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 1); /* the cached answer */
+	assert_int_equal(h->x.gw.jobs.submitted, submitted + 1);
+	assert_int_equal(pool_used(h, 0), 1);
+	ikei_fini(&c);
+	cert_own_free(cred);
+}
+
+/* The half-open timer frees the SA while its verify job is pending: the result is
+ * dropped, nothing is sent, nothing leaks (ASan). */
+static void test_deferred_sa_gone_auth(void **state)
+{
+	struct h *h = *state;
+	struct cert_own *cred = load_cred("client-ecdsa");
+	struct ikei_auth_opts o = {
+		.id_type = IKEV2_ID_RFC822_ADDR, .id = (const uint8_t *)"alice@example.test",
+		.id_len = 18, .cred = cred, .cp = true, .esp = &h->esp, .n_esp = 1,
+	};
+	struct ikei c;
+	size_t sent;
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	sent = h->x.n_out;
+	h->x.now += h->x.cfg->timeouts.half_open * 1000ull;
+	loop_run_timers(h->x.gw.loop);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
+	assert_int_equal(jobs_run_pending(&h->x.gw.jobs), 1); /* no sign job follows */
+	assert_int_equal(h->x.n_out, sent);
+	assert_int_equal(h->x.gw.ctr.handshakes_ok, 0);
+	assert_int_equal(pool_used(h, 0), 0);
+	ikei_fini(&c);
+	cert_own_free(cred);
+}
+
+/* The same for the key exchange of IKE_SA_INIT: the half-open timer runs from the
+ * request, so a key exchange that never finishes still ends with its SA. */
+static void test_deferred_sa_gone_init(void **state)
+{
+	struct h *h = *state;
+	struct ikei_sa_init_opts o = init_opts(h);
+	struct ikei c;
+	struct wbuf w;
+
+	h->x.gw.jobs.defer = true;
+	client_new(h, &c);
+	wbuf_init(&w, h->buf, sizeof(h->buf));
+	assert_int_equal(ikei_sa_init_build(&c, &o, &w), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 0);
+	h->x.now += h->x.cfg->timeouts.half_open * 1000ull;
+	loop_run_timers(h->x.gw.loop);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 0);
+	assert_int_equal(jobs_run_pending(&h->x.gw.jobs), 1);
+	assert_int_equal(h->x.n_out, 0);
+	assert_int_equal(sa_table_half_open_count(h->x.gw.sas), 0);
+	ikei_fini(&c);
+}
+
+/* Shutdown with jobs queued (gw_fini drains them): each frees what it holds. */
+static void test_deferred_drain(void **state)
+{
+	struct h *h = *state;
+	struct ikei_auth_opts o = psk_opts(h, "alice@psk.example.test");
+	struct ikei c, c2;
+	struct ikei_sa_init_opts io = init_opts(h);
+	struct wbuf w;
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0); /* sign job queued */
+	client_new(h, &c2);
+	wbuf_init(&w, h->buf, sizeof(h->buf));
+	assert_int_equal(ikei_sa_init_build(&c2, &io, &w), 0);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, wbuf_len(&w)), 0); /* KE job queued */
+	assert_int_equal(h->x.gw.jobs.queued, 2);
+	jobs_drain(&h->x.gw.jobs);
+	assert_int_equal(h->x.gw.jobs.queued, 0);
+	assert_int_equal(h->x.gw.ctr.handshakes_ok, 0);
+	ikei_fini(&c);
+	ikei_fini(&c2);
+}
+
+/* A signature that does not verify, found in the job: AUTHENTICATION_FAILED, the log
+ * line, the SA gone (freed by the job's done(), outside ike_recv). */
+static void test_deferred_bad_signature(void **state)
+{
+	struct h *h = *state;
+	struct cert_own *cred = load_cred("client-ecdsa");
+	struct ikei_auth_opts o = {
+		.id_type = IKEV2_ID_RFC822_ADDR, .id = (const uint8_t *)"alice@example.test",
+		.id_len = 18, .cred = cred, .tamper_auth = true, .cp = true, .esp = &h->esp,
+		.n_esp = 1,
+	};
+	struct ikei c;
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	run_jobs_expect_one(h);
+	assert_int_equal(h->x.gw.jobs.submitted, 2); /* no signature of ours for it */
+	decrypt_last(h, &c);
+	expect_auth_failed(h, "alice@example.test");
+	assert_true(gwh_log_has(&h->x, "signature does not verify"));
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	ikei_fini(&c);
+	cert_own_free(cred);
+}
+
+/* The staff (certificate) profile with unique: keep, as a test may set it. */
+static void staff_unique_keep(struct h *h)
+{
+	for (size_t i = 0; i < h->x.cfg->n_profiles; i++)
+		if (strcmp(h->x.cfg->profiles[i].name, "staff") == 0)
+			h->x.cfg->profiles[i].unique = CONFIG_UNIQUE_KEEP;
+}
+
+/*
+ * unique: keep refuses a certificate client after both jobs (the refusal comes from the
+ * sign job's done(), which frees the SA while the verify job's done() is still on the
+ * stack when jobs run inline): AUTHENTICATION_FAILED, the first SA stays, ASan clean.
+ */
+static void unique_keep_cert(struct h *h, bool defer)
+{
+	struct cert_own *cred = load_cred("client-ecdsa");
+	struct ikei_auth_opts o = {
+		.id_type = IKEV2_ID_RFC822_ADDR, .id = (const uint8_t *)"alice@example.test",
+		.id_len = 18, .cred = cred, .cp = true, .esp = &h->esp, .n_esp = 1,
+	};
+	struct ikei c1, c2;
+	uint8_t vip[4];
+
+	staff_unique_keep(h);
+	do_init(h, &c1);
+	send_auth(h, &c1, &o);
+	check_established(h, &c1, vip);
+	if (defer)
+		deferred_init(h, &c2);
+	else
+		do_init(h, &c2);
+	build_auth(h, &c2, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), defer ? 0 : 1);
+	if (defer)
+		run_jobs_expect_one(h);
+	decrypt_last(h, &c2);
+	assert_int_equal(notify_of(&h->m), IKEV2_N_AUTHENTICATION_FAILED);
+	assert_true(gwh_log_has(&h->x, "identity already connected (unique: keep)"));
+	assert_int_equal(sa_table_count(h->x.gw.sas), 1);
+	assert_int_equal(sa_table_half_open_count(h->x.gw.sas), 0);
+	assert_int_equal(pool_used(h, 0), 1);
+	ikei_fini(&c1);
+	ikei_fini(&c2);
+	cert_own_free(cred);
+}
+
+static void test_unique_keep_cert_inline(void **state)
+{
+	unique_keep_cert(*state, false);
+}
+
+static void test_deferred_unique_keep_cert(void **state)
+{
+	unique_keep_cert(*state, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1068,6 +1360,16 @@ int main(void)
 		T(test_nat_detected),
 		T(test_dataplane_aead),
 		T(test_dataplane_cbc),
+		T(test_deferred_psk),
+		T(test_deferred_cert_ecdsa),
+		T(test_deferred_cert_rsa),
+		T(test_deferred_auth_retransmit),
+		T(test_deferred_sa_gone_auth),
+		T(test_deferred_sa_gone_init),
+		T(test_deferred_drain),
+		T(test_deferred_bad_signature),
+		T(test_unique_keep_cert_inline),
+		T(test_deferred_unique_keep_cert),
 #undef T
 	};
 
