@@ -24,7 +24,7 @@
 
 #define DEFAULT_SOCKET "/run/ikegw/ikegw.sock"
 #define IO_TIMEOUT_S 30
-#define TABLE_COLS 8
+#define TABLE_COLS 9
 
 enum { EXIT_OK = 0, EXIT_DAEMON_ERROR = 1, EXIT_UNREACHABLE = 2 };
 
@@ -277,33 +277,62 @@ static void print_sas(const struct json_val *a)
 		printf("(%llu half-open not shown: ikegwctl sas --all)\n", (unsigned long long)n);
 }
 
+/* "10.1.0.0/24,10.2.0.0/24": what a Child SA carries to the client (its local_ts). */
+static void ts_list_text(const struct json_val *arr, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (const struct json_val *e = arr ? arr->child : NULL; e && n + 1 < len; e = e->next) {
+		char one[128];
+
+		val_text(e, one, sizeof(one));
+		n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "", one);
+	}
+	if (n == 0)
+		snprintf(out, len, "-");
+}
+
+#define CHILD_COLS 9
+
+static void child_row(struct table *t, const struct json_val *sa, const struct json_val *c)
+{
+	static const char *const keys[] = { "spi_in", "spi_out", NULL, "bytes_in", "bytes_out",
+					    "packets_in", "packets_out" };
+	char cell[CHILD_COLS][256], integ[128];
+	const char *row[CHILD_COLS];
+
+	val_text(json_get(sa, "id"), cell[0], sizeof(cell[0]));
+	for (int i = 0; i < 7; i++)
+		if (keys[i])
+			val_text(json_get(c, keys[i]), cell[i + 1], sizeof(cell[i + 1]));
+	val_text(json_get(c, "encr"), cell[3], sizeof(cell[3]) / 2);
+	val_text(json_get(c, "integ"), integ, sizeof(integ));
+	snprintf(cell[3] + strlen(cell[3]), sizeof(cell[3]) - strlen(cell[3]), "/%s", integ);
+	ts_list_text(json_get(c, "local_ts"), cell[8], sizeof(cell[8]));
+	for (int i = 0; i < CHILD_COLS; i++)
+		row[i] = cell[i];
+	table_add(t, row);
+}
+
+/* Every Child SA of every IKE SA: "child", then any "additional_children". */
 static void print_children(const struct json_val *a)
 {
 	static const char *const head[] = { "ID", "SPI-IN", "SPI-OUT", "ALGORITHMS", "BYTES-IN",
-					    "BYTES-OUT", "PKTS-IN", "PKTS-OUT" };
-	static const char *const keys[] = { "spi_in", "spi_out", NULL, "bytes_in", "bytes_out",
-					    "packets_in", "packets_out" };
+					    "BYTES-OUT", "PKTS-IN", "PKTS-OUT", "TRAFFIC" };
 	const struct json_val *list = json_get(a, "sas");
-	struct table t = { .ncols = 8 };
-	char cell[8][256], integ[128];
-	const char *row[8];
+	struct table t = { .ncols = CHILD_COLS };
 
 	table_add(&t, head);
 	for (const struct json_val *s = list ? list->child : NULL; s; s = s->next) {
-		const struct json_val *c = json_get(s, "child");
+		const struct json_val *c = json_get(s, "child"), *more;
 
 		if (!c)
 			continue;
-		val_text(json_get(s, "id"), cell[0], sizeof(cell[0]));
-		for (int i = 0; i < 7; i++)
-			if (keys[i])
-				val_text(json_get(c, keys[i]), cell[i + 1], sizeof(cell[i + 1]));
-		val_text(json_get(c, "encr"), cell[3], sizeof(cell[3]) / 2);
-		val_text(json_get(c, "integ"), integ, sizeof(integ));
-		snprintf(cell[3] + strlen(cell[3]), sizeof(cell[3]) - strlen(cell[3]), "/%s", integ);
-		for (int i = 0; i < 8; i++)
-			row[i] = cell[i];
-		table_add(&t, row);
+		child_row(&t, s, c);
+		more = json_get(s, "additional_children");
+		for (c = more ? more->child : NULL; c; c = c->next)
+			child_row(&t, s, c);
 	}
 	if (t.nrows > 1) {
 		printf("\nChild SAs:\n");

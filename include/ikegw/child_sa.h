@@ -34,10 +34,11 @@ struct child_sa_exch {
 /* Our ESP proposals against the request's (PROPOSAL_SEL_* flags); 0 or a notify type. */
 int child_sa_select(struct ike_sa *sa, const struct ike_msg *m, unsigned int flags,
 		    struct ike_proposal *chosen);
-/* The request's TSi/TSr narrowed into cs (TSi = the client's VIP); 0 or TS_UNACCEPTABLE. */
+/* RFC 7296 2.9: the request's TSi narrowed to the client's VIP and TSr to the profile's
+ * allow list, into out; 0, or TS_UNACCEPTABLE when either comes out empty. */
 int child_sa_narrow(struct ike_sa *sa, const struct ike_msg *m, struct child_ts *out);
-/* Keys from the IKE SA's SK_d, a new reqid, into the dataplane; cs has SPIs and TS. */
-/* Derive cs's keys and hand the pair to the dataplane with the selectors ts. */
+/* Derive cs's keys from the IKE SA's SK_d, give it a new reqid and hand the pair to the
+ * dataplane with the selectors ts (each Child SA its own). cs has its SPIs. */
 int child_sa_install(struct ike_sa *sa, struct child_sa *cs, const struct ike_proposal *chosen,
 		     const struct child_sa_exch *x, const struct child_ts *ts);
 /* TSi and TSr payloads for ts, the initiator's first. */

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * An IKE SA, with its one Child SA (remote access: a client gets one tunnel) and, while
- * that is being rekeyed, the pair it replaces.  The struct owns its keys, the
- * IKE_SA_INIT messages it still needs for AUTH (freed once established), its cached
- * last response, its own outstanding request, its lease and its timers (sa_timers.c
- * lists them); ike_sa_free() releases all of them, so nothing outlives the SA.
+ * An IKE SA and its Child SAs.  A client gets one Child SA in IKE_AUTH and may ask for a
+ * few more with CREATE_CHILD_SA (RFC 7296 1.3.1), each with its own traffic selectors.
+ * Each is a "line": its selectors and up to three pairs (the current one, the one a
+ * rekey replaced until its Delete is done, the redundant one of a rekey collision).  The
+ * first line is embedded (most clients have one); further lines are allocated when asked
+ * for and freed when empty or with the SA.  The struct owns its keys, the IKE_SA_INIT
+ * messages it still needs for AUTH (freed once established), its cached last response,
+ * its own outstanding request, its lease and its timers (sa_timers.c lists them);
+ * ike_sa_free() releases all of them, so nothing outlives the SA.
  *
  * Roles: the client is the original initiator of the SA it creates; after an IKE SA
  * rekey the side that started the rekey is (RFC 7296 3.1: "this bit changes to reflect
@@ -37,8 +41,10 @@ enum ike_sa_state {
 #define IKE_SA_TAG_LEN 12
 #define IKE_SA_MAX_TS 16
 
-/* A client's traffic selectors.  Rekeys keep them (RFC 7296 2.8) and additional Child SAs
- * are refused, so the IKE SA holds one set for all its Child SA slots. */
+/* RFC 7296 1.3.1: Child SAs a client may have on one IKE SA (NO_ADDITIONAL_SAS beyond). */
+#define IKE_SA_MAX_CHILDREN 4
+
+/* One Child SA's traffic selectors; its rekeys keep them (RFC 7296 2.8). */
 struct child_ts {
 	struct ts tsi;                 /* the client's VIP */
 	uint8_t n_tsr;
@@ -47,7 +53,6 @@ struct child_ts {
 
 struct child_sa {
 	bool installed;
-	bool rekeying;     /* our CREATE_CHILD_SA rekeying it is outstanding */
 	bool we_delete;    /* replaced by our rekey: our Delete for it is still owed */
 	uint32_t reqid;
 	uint32_t spi_in;  /* ours: the client sends with it */
@@ -59,6 +64,24 @@ struct child_sa {
 	uint8_t nonce_min[32];
 	uint8_t nonce_min_len;
 	bool created_by_us;
+};
+
+/* A Child SA with its selectors, through its rekeys. */
+struct child_line {
+	struct child_line *next;  /* the IKE SA's further lines (heap), or NULL */
+	uint64_t rekey_at_ms;     /* when we rekey cur (jittered, RFC 7296 2.8) */
+	uint32_t rekey_spi;       /* our rekey of cur is outstanding: its new inbound SPI */
+	struct child_sa cur;      /* the current pair */
+	struct child_sa old;      /* replaced by a rekey, until its Delete is done */
+	struct child_sa spare;    /* the redundant one of a rekey collision (2.8.1) */
+	struct child_ts ts;       /* selectors of the three */
+};
+
+/* RFC 7296 2.8.2: the client's IKE SA rekey, answered while ours was in flight. */
+struct ike_rekey_theirs {
+	uint64_t spi;             /* the new SA's SPI (ours): looked up, it may be gone */
+	uint8_t nonce_min[32];    /* the lower nonce of that exchange */
+	uint8_t nonce_min_len;
 };
 
 struct ike_req; /* our outstanding request (initiator.c) */
@@ -110,10 +133,8 @@ struct ike_sa {
 	bool has_vip;
 	struct ip_addr vip;
 	uint64_t established_ms;
-	struct child_ts ts;           /* selectors of every Child SA below */
-	struct child_sa child;       /* the current Child SA */
-	struct child_sa child_old;   /* replaced by a rekey, until its Delete is done */
-	struct child_sa child_spare; /* the redundant one of a rekey collision (2.8.1) */
+	struct child_line children;   /* the first Child SA; .next the further ones */
+	struct ike_rekey_theirs *rekey_theirs; /* a colliding IKE SA rekey (2.8.2), or NULL */
 	uint64_t last_rx_ms;         /* last authenticated IKE message from the peer */
 	uint8_t jobs_pending;        /* crypto jobs (jobs.h) not done yet: requests wait */
 
@@ -148,11 +169,23 @@ const struct sk_dir_keys *ike_sa_tx_keys(const struct ike_sa *sa);
 const struct sk_dir_keys *ike_sa_rx_keys(const struct ike_sa *sa);
 /* The I flag of what we send (RFC 7296 3.1). */
 uint8_t ike_sa_flags(const struct ike_sa *sa);
-/* Remove a Child SA from the dataplane and forget it. */
+/* Remove a Child SA from the dataplane and forget it (its line stays, see tidy). */
 void ike_sa_child_drop(struct ike_sa *sa, struct child_sa *c);
-/* The Child SA (current, old or spare) whose outbound SPI (the peer's) / inbound SPI is spi. */
+/* The Child SA (current, old or spare, of any line) whose outbound SPI (the peer's) /
+ * inbound SPI is spi. */
 struct child_sa *ike_sa_child_by_out(struct ike_sa *sa, uint32_t spi);
 struct child_sa *ike_sa_child_by_in(struct ike_sa *sa, uint32_t spi);
+/* The line holding c (a slot of it), or NULL. */
+struct child_line *ike_sa_line_of(struct ike_sa *sa, const struct child_sa *c);
+/* The line whose outstanding rekey (of ours) creates inbound SPI spi, or NULL. */
+struct child_line *ike_sa_line_by_rekey(struct ike_sa *sa, uint32_t spi);
+/* Lines with a current Child SA. */
+size_t ike_sa_children_count(const struct ike_sa *sa);
+/* An empty line for a further Child SA (the first line when it is empty), or NULL when
+ * out of memory.  Left empty, tidy frees it. */
+struct child_line *ike_sa_line_get(struct ike_sa *sa);
+/* Free the further lines that hold nothing any more (not during a walk over them). */
+void ike_sa_lines_tidy(struct ike_sa *sa);
 /* Move the client's state (children, lease, profile, identity, path) into a new SA. */
 void ike_sa_move_state(struct ike_sa *from, struct ike_sa *to);
 

@@ -20,6 +20,7 @@
 #include "ikegw/pool.h"
 #include "ikegw/sa_table.h"
 #include "ikegw/suite.h"
+#include "ikegw/ts.h"
 
 #ifndef IKEGW_VERSION
 #define IKEGW_VERSION "unknown"
@@ -163,15 +164,55 @@ static void ike_algs(struct json *j, const struct ike_sa *sa)
 	json_obj_end(j);
 }
 
-static void child_json(struct json *j, struct gw *gw, const struct child_sa *c)
+/* A selector as a prefix ("10.1.0.0/24") when it is one, else as "start-end". */
+static const char *ts_text(const struct ts *t, char *out, size_t len)
 {
+	struct ip_prefix pf[1];
+	struct ip_addr a = { .family = (uint8_t)ts_family(t) };
+	char s[INET6_ADDRSTRLEN], e[INET6_ADDRSTRLEN];
+	size_t n = 0;
+
+	if (ts_split_prefixes(t, pf, 1, &n) == 0 && n == 1) {
+		snprintf(out, len, "%s/%u", ip_text(&pf[0].addr, s, sizeof(s)), pf[0].len);
+		return out;
+	}
+	memcpy(a.bytes, t->start, sizeof(a.bytes));
+	ip_text(&a, s, sizeof(s));
+	memcpy(a.bytes, t->end, sizeof(a.bytes));
+	snprintf(out, len, "%s-%s", s, ip_text(&a, e, sizeof(e)));
+	return out;
+}
+
+/* RFC 7296 2.9 from the gateway's side: local = what the client reaches (TSr), remote =
+ * the client's address (TSi). */
+static void ts_json(struct json *j, const struct child_ts *ts)
+{
+	char text[2 * INET6_ADDRSTRLEN + 8];
+
+	json_karr_begin(j, "local_ts");
+	for (size_t i = 0; i < ts->n_tsr; i++)
+		json_str(j, ts_text(&ts->tsr[i], text, sizeof(text)));
+	json_arr_end(j);
+	json_karr_begin(j, "remote_ts");
+	json_str(j, ts_text(&ts->tsi, text, sizeof(text)));
+	json_arr_end(j);
+}
+
+/* One Child SA; key NULL: as an array element. */
+static void child_json(struct json *j, const char *key, struct gw *gw,
+		       const struct child_line *l)
+{
+	const struct child_sa *c = &l->cur;
 	const struct suite_encr *e = suite_encr_find(c->encr_id, c->encr_keylen);
 	const struct suite_integ *i = suite_integ_find(c->integ_id);
 	struct dp_counters dc = { 0 };
 
 	if (c->installed && gw->dp)
 		gw->dp->ops->counters(gw->dp, c->reqid, &dc);
-	json_kobj_begin(j, "child");
+	if (key)
+		json_kobj_begin(j, key);
+	else
+		json_obj_begin(j);
 	json_ku64(j, "reqid", c->reqid);
 	kspi(j, "spi_in", c->spi_in, 8);
 	kspi(j, "spi_out", c->spi_out, 8);
@@ -182,7 +223,32 @@ static void child_json(struct json *j, struct gw *gw, const struct child_sa *c)
 	json_ku64(j, "bytes_out", dc.bytes_out);
 	json_ku64(j, "packets_in", dc.packets_in);
 	json_ku64(j, "packets_out", dc.packets_out);
+	ts_json(j, &l->ts);
 	json_obj_end(j);
+}
+
+/* "child": the first Child SA (what readers of the answer have always found there);
+ * "additional_children": the others a client asked for (RFC 7296 1.3.1), when there are
+ * any.  Each Child SA appears once, with its own selectors. */
+static void children_json(struct json *j, struct ike_sa *sa)
+{
+	const struct child_line *first = NULL, *l;
+
+	for (l = &sa->children; l && !first; l = l->next)
+		if (l->cur.spi_in)
+			first = l;
+	if (!first)
+		return;
+	child_json(j, "child", sa->gw, first);
+	for (l = first->next; l && !l->cur.spi_in; l = l->next)
+		;
+	if (!l)
+		return;
+	json_karr_begin(j, "additional_children");
+	for (; l; l = l->next)
+		if (l->cur.spi_in)
+			child_json(j, NULL, sa->gw, l);
+	json_arr_end(j);
 }
 
 static void sa_json(struct json *j, struct ike_sa *sa)
@@ -201,8 +267,7 @@ static void sa_json(struct json *j, struct ike_sa *sa)
 	if (sa->state == IKE_SA_ESTABLISHED)
 		kage(j, sa->gw, "established_s", "established_at", sa->established_ms);
 	ike_algs(j, sa);
-	if (sa->child.spi_in)
-		child_json(j, sa->gw, &sa->child);
+	children_json(j, sa);
 	json_obj_end(j);
 }
 

@@ -3,8 +3,9 @@
  * Totals over the SA table and pools, and the Prometheus text exposition format 0.0.4
  * (one "# HELP" and "# TYPE" line per metric family, then its samples).
  *
- * The byte and packet totals add up the Child SAs alive now, so they drop when an SA
- * goes away (Prometheus reads that as a counter reset); see ctl.h.
+ * The byte and packet totals add up every Child SA alive now (all of each IKE SA's, and
+ * pairs a rekey replaced until they go) plus what the gone ones carried (gw->ctr.gone_*),
+ * so they never go down (Prometheus would read a drop as a counter reset); see ctl.h.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -17,27 +18,36 @@
 #include "ikegw/pool.h"
 #include "ikegw/sa_table.h"
 
+/* The ESP counters of one installed pair into the totals. */
+static void add_child(struct gw *gw, const struct child_sa *cs, struct ctl_totals *t)
+{
+	struct dp_counters c;
+
+	if (!cs->installed || !gw->dp || gw->dp->ops->counters(gw->dp, cs->reqid, &c) != 0)
+		return;
+	t->bytes_in += c.bytes_in;
+	t->bytes_out += c.bytes_out;
+	t->packets_in += c.packets_in;
+	t->packets_out += c.packets_out;
+}
+
+/* Every Child SA of every line counts: a current one as a Child SA, and the traffic of
+ * pairs a rekey replaced too (their counters are folded into gone_* when they go). */
 static int add_sa(struct sa_table_entry *e, void *arg)
 {
 	struct ike_sa *sa = ike_sa_from_entry(e);
 	struct ctl_totals *t = arg;
-	struct gw *gw = sa->gw;
-	struct dp_counters c;
 
 	if (sa->state == IKE_SA_HALF_OPEN) {
 		t->half_open++;
 		return 0;
 	}
 	t->ike_sas++;
-	if (!sa->child.spi_in)
-		return 0;
-	t->child_sas++;
-	if (sa->child.installed && gw->dp &&
-	    gw->dp->ops->counters(gw->dp, sa->child.reqid, &c) == 0) {
-		t->bytes_in += c.bytes_in;
-		t->bytes_out += c.bytes_out;
-		t->packets_in += c.packets_in;
-		t->packets_out += c.packets_out;
+	for (const struct child_line *l = &sa->children; l; l = l->next) {
+		t->child_sas += l->cur.spi_in != 0;
+		add_child(sa->gw, &l->cur, t);
+		add_child(sa->gw, &l->old, t);
+		add_child(sa->gw, &l->spare, t);
 	}
 	return 0;
 }

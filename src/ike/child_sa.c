@@ -243,22 +243,23 @@ int child_sa_negotiate(struct ike_sa *sa, const struct ike_msg *m, struct codec_
 {
 	struct child_sa_exch x = { .ni = sa->ni, .ni_len = sa->ni_len, .nr = sa->nr,
 				   .nr_len = sizeof(sa->nr) };
+	struct child_line *l = &sa->children; /* IKE_AUTH: the first line */
 	struct ike_proposal chosen;
 	int notify;
 
 	notify = child_sa_select(sa, m, PROPOSAL_SEL_SKIP_KE, &chosen);
 	if (notify == 0)
-		notify = child_sa_narrow(sa, m, &sa->ts);
+		notify = child_sa_narrow(sa, m, &l->ts);
 	if (notify != 0)
 		return notify;
-	sa->child.spi_out = child_sa_spi_of(&chosen);
-	sa->child.spi_in = child_sa_new_spi();
-	if (!sa->child.spi_in || child_sa_install(sa, &sa->child, &chosen, &x, &sa->ts) != 0) {
-		memset(&sa->child, 0, sizeof(sa->child));
+	l->cur.spi_out = child_sa_spi_of(&chosen);
+	l->cur.spi_in = child_sa_new_spi();
+	if (!l->cur.spi_in || child_sa_install(sa, &l->cur, &chosen, &x, &l->ts) != 0) {
+		memset(&l->cur, 0, sizeof(l->cur));
 		return IKEV2_N_NO_PROPOSAL_CHOSEN;
 	}
-	child_sa_set_spi(&chosen, sa->child.spi_in);
+	child_sa_set_spi(&chosen, l->cur.spi_in);
 	codec_enc_sa(resp, &chosen, 1);
-	child_sa_encode_ts(&sa->ts, false, resp);
+	child_sa_encode_ts(&l->ts, false, resp);
 	return 0;
 }

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * CREATE_CHILD_SA (RFC 7296 1.3): rekeying the client's Child SA and the IKE SA, asked
- * by the client (we answer) or by our timers (we ask).  The new SA pair is installed
- * before the old one is removed, so traffic flows through the overlap: the old pair
- * goes only when its Delete exchange is done.  Additional Child SAs are refused with
- * NO_ADDITIONAL_SAS (a remote-access client gets one tunnel).
+ * CREATE_CHILD_SA (RFC 7296 1.3): further Child SAs a client asks for (1.3.1), rekeys of
+ * its Child SAs and of the IKE SA, asked by the client (we answer) or by our timers (we
+ * ask).  A new pair is installed before the one it replaces is removed, so traffic flows
+ * through the overlap: the old pair goes only when its Delete exchange is done.  Every
+ * Child SA lives in a line of the IKE SA (ike_sa.h) with its own selectors, which its
+ * rekeys keep.
  *
- * Collisions: a Child SA rekeyed by both sides at once leaves two new pairs; the one
- * created with the lowest of the four nonces is deleted by whoever created it and the
- * other side's survives (2.8.1).  An IKE SA rekey meeting any rekey of ours is answered
- * TEMPORARY_FAILURE (2.25) and retried by the client.
+ * Collisions (2.8.1, 2.8.2): when both sides rekey the same SA at once, two new SAs
+ * exist once both exchanges are done; the one created with the lowest of the four
+ * nonces is deleted by whoever created it and the other survives (for the IKE SA it
+ * inherits the Child SAs, and the winner's creator deletes the old IKE SA).  Other
+ * overlaps are answered TEMPORARY_FAILURE (2.25.2): a Child SA request while our IKE SA
+ * rekey is in flight, an IKE SA rekey while a Child SA exchange or Delete of ours is.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -82,35 +85,45 @@ static int respond_chain(struct ike_sa *sa, struct codec_enc *e, const uint8_t *
 	return exchange_respond(sa, IKEV2_EXCH_CREATE_CHILD_SA, buf, wbuf_len(w), first);
 }
 
-/* RFC 7296 2.8.1: remember the lower nonce of the exchange that created cs. */
+/* Nonces compared as strongSwan does: octet by octet, then the shorter one first. */
+static int nonce_order(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	return c ? c : (al > bl) - (al < bl);
+}
+
+/* RFC 7296 2.8.1: the lower nonce of an exchange (its first 32 octets) into out. */
+static uint8_t lower_nonce(const uint8_t *a, size_t al, const uint8_t *b, size_t bl,
+			   uint8_t out[NONCE_LEN])
+{
+	bool a_low = nonce_order(a, al, b, bl) < 0;
+	size_t n = a_low ? al : bl;
+
+	n = n < NONCE_LEN ? n : NONCE_LEN;
+	memcpy(out, a_low ? a : b, n);
+	return (uint8_t)n;
+}
+
 static void note_nonces(struct child_sa *cs, const uint8_t *a, size_t al, const uint8_t *b,
 			size_t bl)
 {
-	size_t n = al < bl ? al : bl;
-	const uint8_t *lo = memcmp(a, b, n) < 0 || (memcmp(a, b, n) == 0 && al < bl) ? a : b;
-	size_t lo_len = lo == a ? al : bl;
-
-	cs->nonce_min_len = (uint8_t)(lo_len < sizeof(cs->nonce_min) ? lo_len
-								      : sizeof(cs->nonce_min));
-	memcpy(cs->nonce_min, lo, cs->nonce_min_len);
+	cs->nonce_min_len = lower_nonce(a, al, b, bl, cs->nonce_min);
 }
 
 static int nonce_cmp(const struct child_sa *a, const struct child_sa *b)
 {
-	size_t n = a->nonce_min_len < b->nonce_min_len ? a->nonce_min_len : b->nonce_min_len;
-	int c = memcmp(a->nonce_min, b->nonce_min, n);
-
-	return c ? c : (int)a->nonce_min_len - (int)b->nonce_min_len;
+	return nonce_order(a->nonce_min, a->nonce_min_len, b->nonce_min, b->nonce_min_len);
 }
 
-/* A new pair replaces the current one; the old one stays until its Delete is done. */
-static void take_new_child(struct ike_sa *sa, const struct child_sa *fresh)
+/* A new pair replaces a line's current one; the old one stays until its Delete is done. */
+static void take_new_child(struct ike_sa *sa, struct child_line *l, const struct child_sa *fresh)
 {
-	if (sa->child_old.spi_in) /* a previous rekey's leftover: its peer never deleted it */
-		ike_sa_child_drop(sa, &sa->child_old);
-	sa->child_old = sa->child;
-	sa->child = *fresh;
-	sa_timers_child_created(sa);
+	if (l->old.spi_in) /* a previous rekey's leftover: its peer never deleted it */
+		ike_sa_child_drop(sa, &l->old);
+	l->old = l->cur;
+	l->cur = *fresh;
+	sa_timers_child_created(sa, l);
 }
 
 /* ---- responder: the client rekeys its Child SA ---- */
@@ -140,7 +153,7 @@ static uint16_t chosen_group(const struct ike_proposal *p)
 struct child_resp {
 	struct ike_proposal chosen;
 	struct child_sa fresh;
-	struct child_ts ts; /* the SA's selectors once the rekey is done */
+	struct child_ts ts; /* the Child SA's selectors (narrowed from the request) */
 	uint8_t nr[NONCE_LEN];
 	struct dh dh;
 	uint16_t group;
@@ -180,32 +193,12 @@ static int child_prepare(struct ike_sa *sa, const struct ike_msg *m, struct chil
 	return 0;
 }
 
-static void respond_child_rekey(struct ike_sa *sa, const struct ike_msg *m)
+/* The response to a Child SA request: SA, Nr, [KE], TSi, TSr (RFC 7296 1.3.1). */
+static int child_respond_ok(struct ike_sa *sa, struct child_resp *r, uint8_t *buf)
 {
-	struct child_sa *old = rekeyed_child(sa, m);
-	struct child_resp *r = calloc(1, sizeof(*r));
-	uint8_t *buf = malloc(INNER_MAX);
 	struct codec_enc e;
 	struct wbuf w;
-	int notify;
 
-	if (!r || !buf)
-		goto out;
-	if (!old || old != &sa->child) { /* RFC 7296 2.25 */
-		respond_error(sa, IKEV2_N_CHILD_SA_NOT_FOUND, 0);
-		goto out;
-	}
-	if (sa->req && sa->req->kind == IKE_REQ_REKEY_IKE) {
-		respond_error(sa, IKEV2_N_TEMPORARY_FAILURE, 0);
-		goto out;
-	}
-	notify = child_prepare(sa, m, r);
-	if (notify != 0) {
-		if (r->fresh.installed)
-			ike_sa_child_drop(sa, &r->fresh);
-		respond_error(sa, (uint16_t)notify, r->group);
-		goto out;
-	}
 	child_sa_set_spi(&r->chosen, r->fresh.spi_in);
 	wbuf_init(&w, buf, INNER_MAX);
 	codec_enc_begin_chain(&e, &w);
@@ -214,20 +207,77 @@ static void respond_child_rekey(struct ike_sa *sa, const struct ike_msg *m)
 	if (r->group)
 		codec_enc_ke(&e, r->group, r->dh.pub, r->dh.pub_len);
 	child_sa_encode_ts(&r->ts, false, &e);
-	if (respond_chain(sa, &e, buf, &w) != 0) {
+	return respond_chain(sa, &e, buf, &w);
+}
+
+/* Answer a request for a Child SA in line l: a rekey of old, or a new one (old NULL). */
+static void child_answer(struct ike_sa *sa, const struct ike_msg *m, struct child_line *l,
+			 const struct child_sa *old)
+{
+	struct child_resp *r = calloc(1, sizeof(*r));
+	uint8_t *buf = malloc(INNER_MAX);
+	int notify;
+
+	if (!r || !buf)
+		goto out;
+	notify = child_prepare(sa, m, r);
+	if (notify != 0) {
+		if (r->fresh.installed)
+			ike_sa_child_drop(sa, &r->fresh);
+		respond_error(sa, (uint16_t)notify, r->group);
+		goto out;
+	}
+	if (child_respond_ok(sa, r, buf) != 0) {
 		ike_sa_child_drop(sa, &r->fresh);
 		goto out;
 	}
-	log_info(&sa->gw->log, sa->tag, "Child SA rekeyed by the client: %08x/%08x -> %08x/%08x%s",
-		 old->spi_in, old->spi_out, r->fresh.spi_in, r->fresh.spi_out,
-		 r->group ? " (PFS)" : "");
-	take_new_child(sa, &r->fresh);
-	sa->ts = r->ts;
+	if (old) {
+		log_info(&sa->gw->log, sa->tag,
+			 "Child SA rekeyed by the client: %08x/%08x -> %08x/%08x%s", old->spi_in,
+			 old->spi_out, r->fresh.spi_in, r->fresh.spi_out, r->group ? " (PFS)" : "");
+		take_new_child(sa, l, &r->fresh);
+	} else {
+		log_info(&sa->gw->log, sa->tag, "further Child SA %08x/%08x created (%zu of %d)%s",
+			 r->fresh.spi_in, r->fresh.spi_out, ike_sa_children_count(sa) + 1,
+			 IKE_SA_MAX_CHILDREN, r->group ? " (PFS)" : "");
+		l->cur = r->fresh;
+		sa_timers_child_created(sa, l);
+	}
+	l->ts = r->ts;
 out:
 	if (r)
 		dh_wipe(&r->dh);
 	free(r);
 	free(buf);
+}
+
+static void respond_child_rekey(struct ike_sa *sa, const struct ike_msg *m)
+{
+	struct child_sa *old = rekeyed_child(sa, m);
+	struct child_line *l = ike_sa_line_of(sa, old);
+
+	if (!l || old != &l->cur) /* RFC 7296 2.25 */
+		respond_error(sa, IKEV2_N_CHILD_SA_NOT_FOUND, 0);
+	else if (sa->req && sa->req->kind == IKE_REQ_REKEY_IKE) /* 2.25.2 */
+		respond_error(sa, IKEV2_N_TEMPORARY_FAILURE, 0);
+	else
+		child_answer(sa, m, l, old);
+}
+
+/* RFC 7296 1.3.1: a further Child SA, with selectors of its own. */
+static void respond_child_new(struct ike_sa *sa, const struct ike_msg *m)
+{
+	struct child_line *l;
+
+	if (sa->req && sa->req->kind == IKE_REQ_REKEY_IKE) { /* 2.25.2, as strongSwan does */
+		respond_error(sa, IKEV2_N_TEMPORARY_FAILURE, 0);
+		return;
+	}
+	if (ike_sa_children_count(sa) >= IKE_SA_MAX_CHILDREN || !(l = ike_sa_line_get(sa))) {
+		respond_error(sa, IKEV2_N_NO_ADDITIONAL_SAS, 0);
+		return;
+	}
+	child_answer(sa, m, l, NULL);
 }
 
 /* ---- responder: the client rekeys the IKE SA (RFC 7296 2.18) ---- */
@@ -264,6 +314,8 @@ static int ike_rekey_keys(struct ike_sa *old, struct ike_sa *fresh, const uint8_
 static void ike_switch(struct ike_sa *old, struct ike_sa *fresh)
 {
 	fresh->state = IKE_SA_ESTABLISHED;
+	fresh->superseded = false; /* a colliding rekey's SA held back until now */
+	loop_timer_cancel(old->gw->loop, &fresh->half_open_timer);
 	fresh->last_rx_ms = loop_now(old->gw->loop);
 	ike_sa_move_state(old, fresh);
 	old->superseded = true;
@@ -271,6 +323,16 @@ static void ike_switch(struct ike_sa *old, struct ike_sa *fresh)
 	sa_timers_established(fresh);
 	log_info(&old->gw->log, old->tag, "IKE SA rekeyed into %s (%s)", fresh->tag,
 		 fresh->orig_init ? "by us" : "by the client");
+}
+
+/* A new IKE SA that is not (or not yet) the one in use: it answers INFORMATIONAL only
+ * and goes with its Delete, or after the superseded linger. */
+static void ike_hold(struct ike_sa *fresh)
+{
+	fresh->state = IKE_SA_ESTABLISHED;
+	fresh->superseded = true;
+	fresh->last_rx_ms = loop_now(fresh->gw->loop);
+	sa_timers_superseded(fresh);
 }
 
 struct ike_resp {
@@ -309,19 +371,58 @@ static struct ike_sa *ike_prepare(struct ike_sa *sa, const struct ike_msg *m,
 	return fresh;
 }
 
+/* RFC 7296 2.8.2: the client's rekey met ours; its new SA waits until ours is answered. */
+static void hold_theirs(struct ike_sa *sa, struct ike_sa *fresh, struct ike_rekey_theirs *t,
+			const struct ike_msg *m, const uint8_t *nr)
+{
+	const struct ike_payload *ni = codec_msg_find(m, IKEV2_PL_NONCE, 0);
+
+	t->spi = fresh->ent.spi_local;
+	t->nonce_min_len = lower_nonce(ni->body.p, ni->body.len, nr, NONCE_LEN, t->nonce_min);
+	sa->rekey_theirs = t;
+	ike_hold(fresh);
+	log_info(&sa->gw->log, sa->tag,
+		 "IKE SA rekey collision: the client's rekey into %s answered, ours in flight",
+		 fresh->tag);
+}
+
+static int ike_respond_ok(struct ike_sa *sa, struct ike_sa *fresh, struct ike_resp *r,
+			  uint8_t *buf)
+{
+	struct codec_enc e;
+	struct wbuf w;
+
+	r->chosen.spi_len = 8;
+	put_spi64(r->chosen.spi, fresh->ent.spi_local);
+	wbuf_init(&w, buf, INNER_MAX);
+	codec_enc_begin_chain(&e, &w);
+	codec_enc_sa(&e, &r->chosen, 1);
+	codec_enc_nonce(&e, r->nr, NONCE_LEN);
+	codec_enc_ke(&e, fresh->ke_group, r->dh.pub, r->dh.pub_len);
+	return respond_chain(sa, &e, buf, &w);
+}
+
+/* RFC 7296 2.25.2: which of our requests let an IKE SA rekey through.  A liveness check
+ * does; our own IKE SA rekey does once (the collision rule settles it, 2.8.2); a Child
+ * SA exchange or a Delete of ours does not (strongSwan refuses the same). */
+static bool ike_rekey_allowed(const struct ike_sa *sa, bool *collides)
+{
+	*collides = sa->req && sa->req->kind == IKE_REQ_REKEY_IKE && !sa->rekey_theirs;
+	return !sa->req || sa->req->kind == IKE_REQ_DPD || *collides;
+}
+
 static void respond_ike_rekey(struct ike_sa *sa, const struct ike_msg *m)
 {
 	struct ike_resp *r = calloc(1, sizeof(*r));
 	uint8_t *buf = malloc(INNER_MAX);
+	struct ike_rekey_theirs *t = NULL;
 	struct ike_sa *fresh = NULL;
-	struct codec_enc e;
-	struct wbuf w;
+	bool collides = false;
 	int notify = 0;
 
 	if (!r || !buf)
 		goto out;
-	/* RFC 7296 2.25.2: our own rekey (or a Child SA rekey of ours) is in flight. */
-	if (sa->req && sa->req->kind != IKE_REQ_DPD) {
+	if (!ike_rekey_allowed(sa, &collides) || (collides && !(t = calloc(1, sizeof(*t))))) {
 		respond_error(sa, IKEV2_N_TEMPORARY_FAILURE, 0);
 		goto out;
 	}
@@ -332,21 +433,20 @@ static void respond_ike_rekey(struct ike_sa *sa, const struct ike_msg *m)
 		respond_error(sa, (uint16_t)notify, k ? k->id : sa->ke_group);
 		goto out;
 	}
-	r->chosen.spi_len = 8;
-	put_spi64(r->chosen.spi, fresh->ent.spi_local);
-	wbuf_init(&w, buf, INNER_MAX);
-	codec_enc_begin_chain(&e, &w);
-	codec_enc_sa(&e, &r->chosen, 1);
-	codec_enc_nonce(&e, r->nr, NONCE_LEN);
-	codec_enc_ke(&e, fresh->ke_group, r->dh.pub, r->dh.pub_len);
-	if (respond_chain(sa, &e, buf, &w) != 0) {
+	if (ike_respond_ok(sa, fresh, r, buf) != 0) {
 		ike_sa_free(fresh);
 		goto out;
 	}
-	ike_switch(sa, fresh);
+	if (collides) {
+		hold_theirs(sa, fresh, t, m, r->nr);
+		t = NULL;
+	} else {
+		ike_switch(sa, fresh);
+	}
 out:
 	if (r)
 		dh_wipe(&r->dh);
+	free(t);
 	free(r);
 	free(buf);
 }
@@ -357,18 +457,18 @@ void create_child_recv(struct ike_sa *sa, const struct ike_msg *m)
 		respond_child_rekey(sa, m);
 	else if (m->has_sa && m->sa.n > 0 && m->sa.p[0].protocol == IKEV2_PROTO_IKE)
 		respond_ike_rekey(sa, m);
-	else /* a further Child SA: one tunnel per client */
-		respond_error(sa, IKEV2_N_NO_ADDITIONAL_SAS, 0);
+	else
+		respond_child_new(sa, m);
+	ike_sa_lines_tidy(sa);
 }
 
 /* ---- initiator: our rekeys ---- */
 
-/* What we offer for a Child SA rekey: the current pair's algorithms, and PFS with the
- * first group of a configured ESP proposal using the same cipher (RFC 7296 1.3.1). */
-static void child_offer(const struct ike_sa *sa, struct ike_proposal *p)
+/* What we offer for a rekey of c: its algorithms, and PFS with the first group of a
+ * configured ESP proposal using the same cipher (RFC 7296 1.3.1). */
+static void child_offer(const struct ike_sa *sa, const struct child_sa *c, struct ike_proposal *p)
 {
 	const struct config_proposals *cp = &sa->gw->cfg->proposals;
-	const struct child_sa *c = &sa->child;
 
 	memset(p, 0, sizeof(*p));
 	p->num = 1;
@@ -420,32 +520,39 @@ static int send_request(struct ike_sa *sa, struct ike_req *r, struct codec_enc *
 	return initiator_send(sa, r, IKEV2_EXCH_CREATE_CHILD_SA, buf, wbuf_len(w), first);
 }
 
-int create_child_rekey_child(struct ike_sa *sa)
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+int create_child_rekey_child(struct ike_sa *sa, struct child_line *l)
 {
 	uint8_t buf[INNER_MAX], spi[4];
 	struct ike_proposal p;
 	struct ike_req *r;
 	struct codec_enc e;
 	struct wbuf w;
+	uint32_t new_spi;
 
 	if (sa->req)
 		return -EBUSY;
-	if (!sa->child.spi_in || sa->child.rekeying)
+	if (!l->cur.spi_in || l->rekey_spi)
 		return -ENOENT;
 	r = initiator_req_new(IKE_REQ_REKEY_CHILD);
 	if (!r || !(r->spi = child_sa_new_spi())) {
 		initiator_req_free_unsent(r);
 		return -ENOMEM;
 	}
-	r->old_spi = sa->child.spi_in;
-	child_offer(sa, &p);
+	new_spi = r->spi;
+	r->old_spi = l->cur.spi_in;
+	child_offer(sa, &l->cur, &p);
 	child_sa_set_spi(&p, r->spi);
 	wbuf_init(&w, buf, sizeof(buf));
 	codec_enc_begin_chain(&e, &w);
-	spi[0] = (uint8_t)(r->old_spi >> 24);
-	spi[1] = (uint8_t)(r->old_spi >> 16);
-	spi[2] = (uint8_t)(r->old_spi >> 8);
-	spi[3] = (uint8_t)r->old_spi;
+	put_be32(spi, r->old_spi);
 	/* RFC 7296 1.3.3: REKEY_SA names the SA by the SPI we expect inbound. */
 	codec_enc_notify(&e, IKEV2_PROTO_ESP, spi, 4, IKEV2_N_REKEY_SA, NULL, 0);
 	codec_enc_sa(&e, &p, 1);
@@ -453,11 +560,14 @@ int create_child_rekey_child(struct ike_sa *sa)
 		initiator_req_free_unsent(r);
 		return -EIO;
 	}
-	child_sa_encode_ts(&sa->ts, true, &e);
-	log_info(&sa->gw->log, sa->tag, "rekeying Child SA %08x/%08x", sa->child.spi_in,
-		 sa->child.spi_out);
-	sa->child.rekeying = true;
-	return send_request(sa, r, &e, buf, &w);
+	child_sa_encode_ts(&l->ts, true, &e); /* RFC 7296 2.8: the same selectors */
+	log_info(&sa->gw->log, sa->tag, "rekeying Child SA %08x/%08x", l->cur.spi_in,
+		 l->cur.spi_out);
+	send_request(sa, r, &e, buf, &w);
+	if (!sa->req || sa->req->kind != IKE_REQ_REKEY_CHILD || sa->req->spi != new_spi)
+		return -EIO; /* not sent, and freed */
+	l->rekey_spi = new_spi;
+	return 0;
 }
 
 /* The first error notify of a response, or 0. */
@@ -490,8 +600,10 @@ static bool child_answer_ok(const struct ike_sa *sa, const struct ike_msg *m,
 	return proposal_get(c, IKEV2_TRANS_ENCR) != NULL;
 }
 
-/* Build the pair we asked for from the answer; false when it is unusable. */
+/* Build the pair we asked for from the answer; false when it is unusable.  offer_of: the
+ * Child SA whose algorithms we offered. */
 static bool child_from_answer(struct ike_sa *sa, struct ike_req *r, const struct ike_msg *m,
+			      const struct child_sa *offer_of, struct child_line *l,
 			      struct child_sa *fresh)
 {
 	const struct ike_payload *nr = codec_msg_find(m, IKEV2_PL_NONCE, 0);
@@ -502,7 +614,7 @@ static bool child_from_answer(struct ike_sa *sa, struct ike_req *r, const struct
 	uint16_t group;
 	bool ok;
 
-	child_offer(sa, &offer);
+	child_offer(sa, offer_of, &offer);
 	if (!nr || !child_answer_ok(sa, m, &offer))
 		return false;
 	group = chosen_group(&m->sa.p[0]);
@@ -510,14 +622,14 @@ static bool child_from_answer(struct ike_sa *sa, struct ike_req *r, const struct
 		      ke_shared_compute(r->ke, ke->u.ke.data.p, ke->u.ke.data.len, d.shared,
 					sizeof(d.shared), &d.shared_len) != 0))
 		return false;
-	/* the same selectors (RFC 7296 2.8): sa->ts */
 	fresh->spi_in = r->spi;
 	fresh->spi_out = child_sa_spi_of(&m->sa.p[0]);
 	x.nr = nr->body.p;
 	x.nr_len = nr->body.len;
 	x.shared = group ? d.shared : NULL;
 	x.shared_len = group ? d.shared_len : 0;
-	ok = child_sa_install(sa, fresh, &m->sa.p[0], &x, &sa->ts) == 0;
+	/* the same selectors (RFC 7296 2.8): the line's */
+	ok = child_sa_install(sa, fresh, &m->sa.p[0], &x, &l->ts) == 0;
 	dh_wipe(&d);
 	fresh->created_by_us = true;
 	note_nonces(fresh, x.ni, x.ni_len, x.nr, x.nr_len);
@@ -525,44 +637,56 @@ static bool child_from_answer(struct ike_sa *sa, struct ike_req *r, const struct
 }
 
 /* RFC 7296 2.8.1: both sides rekeyed old; the peer's new pair is already current. */
-static void settle_collision(struct ike_sa *sa, struct child_sa *old, struct child_sa *ours)
+static void settle_collision(struct ike_sa *sa, struct child_line *l, struct child_sa *old,
+			     const struct child_sa *ours)
 {
-	if (sa->child_spare.spi_in)
-		ike_sa_child_drop(sa, &sa->child_spare);
-	if (nonce_cmp(ours, &sa->child) < 0) {
+	if (l->spare.spi_in)
+		ike_sa_child_drop(sa, &l->spare);
+	if (nonce_cmp(ours, &l->cur) < 0) {
 		/* ours holds the lowest nonce: redundant, and ours to delete */
 		log_info(&sa->gw->log, sa->tag, "rekey collision: our Child SA %08x is redundant",
 			 ours->spi_in);
-		sa->child_spare = *ours;
-		initiator_delete_child(sa, &sa->child_spare);
+		l->spare = *ours;
+		initiator_delete_child(sa, &l->spare);
 		return;
 	}
 	/* the peer's is redundant (it deletes it); ours survives and we delete the old */
 	log_info(&sa->gw->log, sa->tag, "rekey collision: our Child SA %08x survives",
 		 ours->spi_in);
-	sa->child_spare = sa->child;
-	sa->child = *ours;
-	sa_timers_child_created(sa);
+	l->spare = l->cur;
+	l->cur = *ours;
+	sa_timers_child_created(sa, l);
 	old->we_delete = true;
 	initiator_delete_child(sa, old);
 }
 
+/* Our rekey was refused: try again later (2.25), or forget a Child SA the peer no
+ * longer has (CHILD_SA_NOT_FOUND: "silently delete" it). */
+static void child_refused(struct ike_sa *sa, struct child_line *l, struct child_sa *old,
+			  uint16_t err)
+{
+	log_info(&sa->gw->log, sa->tag, "Child SA rekey refused by the client: notify %u", err);
+	if (err == IKEV2_N_TEMPORARY_FAILURE && old && old == &l->cur)
+		sa_timers_retry_child_rekey(sa, l);
+	else if (err == IKEV2_N_CHILD_SA_NOT_FOUND && old)
+		ike_sa_child_drop(sa, old);
+}
+
 void create_child_child_done(struct ike_sa *sa, struct ike_req *r, const struct ike_msg *m)
 {
+	struct child_line *l = ike_sa_line_by_rekey(sa, r->spi);
 	struct child_sa *old = ike_sa_child_by_in(sa, r->old_spi);
 	struct child_sa fresh = { .installed = false };
 	uint16_t err = error_of(m);
 
-	if (old)
-		old->rekeying = false;
+	if (!l) /* cannot happen: a line with our rekey outstanding is kept */
+		return;
+	l->rekey_spi = 0;
 	if (err) {
-		log_info(&sa->gw->log, sa->tag, "Child SA rekey refused by the client: notify %u",
-			 err);
-		if (err == IKEV2_N_TEMPORARY_FAILURE && old == &sa->child)
-			sa_timers_retry_child_rekey(sa);
+		child_refused(sa, l, old, err);
 		return;
 	}
-	if (!child_from_answer(sa, r, m, &fresh)) {
+	if (!child_from_answer(sa, r, m, old ? old : &l->cur, l, &fresh)) {
 		log_info(&sa->gw->log, sa->tag, "unusable answer to our Child SA rekey");
 		ike_sa_child_drop(sa, &fresh);
 		return;
@@ -570,16 +694,16 @@ void create_child_child_done(struct ike_sa *sa, struct ike_req *r, const struct 
 	log_info(&sa->gw->log, sa->tag, "Child SA rekeyed by us: %08x -> %08x/%08x", r->old_spi,
 		 fresh.spi_in, fresh.spi_out);
 	if (!old) { /* deleted meanwhile: the new pair is all there is */
-		if (sa->child.spi_in)
-			ike_sa_child_drop(sa, &sa->child);
-		sa->child = fresh;
-		sa_timers_child_created(sa);
-	} else if (old != &sa->child) {
-		settle_collision(sa, old, &fresh);
+		if (l->cur.spi_in)
+			ike_sa_child_drop(sa, &l->cur);
+		l->cur = fresh;
+		sa_timers_child_created(sa, l);
+	} else if (old != &l->cur) {
+		settle_collision(sa, l, old, &fresh);
 	} else {
-		take_new_child(sa, &fresh);
-		sa->child_old.we_delete = true;
-		initiator_delete_child(sa, &sa->child_old);
+		take_new_child(sa, l, &fresh);
+		l->old.we_delete = true;
+		initiator_delete_child(sa, &l->old);
 	}
 }
 
@@ -684,6 +808,70 @@ static int ike_adopt(struct ike_sa *sa, struct ike_req *r, const struct ike_msg 
 	return rc;
 }
 
+/* RFC 7296 2.8.2: the client's new SA survives; the old one waits for its Delete. */
+static void theirs_wins(struct ike_sa *sa, struct ike_sa *theirs)
+{
+	log_info(&sa->gw->log, sa->tag, "IKE SA rekey collision: the client's %s survives",
+		 theirs->tag);
+	ike_switch(sa, theirs);
+}
+
+static struct ike_sa *take_theirs(struct ike_sa *sa, struct ike_rekey_theirs *t)
+{
+	struct ike_sa *theirs = ike_sa_from_entry(sa_table_find(sa->gw->sas, t->spi));
+
+	sa->rekey_theirs = NULL;
+	return theirs && theirs != sa && theirs->state == IKE_SA_ESTABLISHED ? theirs : NULL;
+}
+
+/*
+ * RFC 7296 2.8.2: both rekeys are done.  The new SA made with the lowest of the four
+ * nonces is deleted by its creator; the other inherits the Child SAs.  Its creator
+ * deletes the old SA (as strongSwan does): us when ours survives, else the client.  The
+ * client's new SA is gone already when it deleted it as the redundant one.
+ */
+static void settle_ike_collision(struct ike_sa *sa, struct ike_req *r, const struct ike_msg *m,
+				 struct ike_sa *ours)
+{
+	const struct ike_payload *nr = codec_msg_find(m, IKEV2_PL_NONCE, 0);
+	struct ike_rekey_theirs *t = sa->rekey_theirs;
+	struct ike_sa *theirs = take_theirs(sa, t);
+	uint8_t low[NONCE_LEN];
+	uint8_t low_len = lower_nonce(r->ni, sizeof(r->ni), nr->body.p, nr->body.len, low);
+
+	if (!theirs || nonce_order(low, low_len, t->nonce_min, t->nonce_min_len) > 0) {
+		log_info(&sa->gw->log, sa->tag,
+			 "IKE SA rekey collision: ours (%s) survives, the client's is redundant",
+			 ours->tag);
+		ike_switch(sa, ours);
+		initiator_delete_ike(sa, "rekeyed");
+	} else {
+		theirs_wins(sa, theirs);
+		ike_hold(ours);
+		initiator_delete_ike(ours, "redundant (IKE SA rekey collision, RFC 7296 2.8.2)");
+	}
+	OPENSSL_cleanse(t, sizeof(*t));
+	free(t);
+}
+
+/* Our IKE SA rekey failed; a rekey of the client's that met it is the one then. */
+static void ike_rekey_failed(struct ike_sa *sa, uint16_t err)
+{
+	struct ike_rekey_theirs *t = sa->rekey_theirs;
+	struct ike_sa *theirs;
+
+	if (!t) {
+		if (err == IKEV2_N_TEMPORARY_FAILURE)
+			sa_timers_retry_ike_rekey(sa);
+		return;
+	}
+	/* 2.8.2: the client finished its rekey before it saw ours; it deletes the old SA */
+	theirs = take_theirs(sa, t);
+	free(t);
+	if (theirs)
+		theirs_wins(sa, theirs);
+}
+
 void create_child_ike_done(struct ike_sa *sa, struct ike_req *r, const struct ike_msg *m)
 {
 	struct ike_sa *fresh = r->new_sa;
@@ -691,15 +879,34 @@ void create_child_ike_done(struct ike_sa *sa, struct ike_req *r, const struct ik
 
 	if (err) {
 		log_info(&sa->gw->log, sa->tag, "IKE SA rekey refused by the client: notify %u", err);
-		if (err == IKEV2_N_TEMPORARY_FAILURE)
-			sa_timers_retry_ike_rekey(sa);
+		ike_rekey_failed(sa, err);
 		return;
 	}
 	if (ike_adopt(sa, r, m) != 0) {
 		log_info(&sa->gw->log, sa->tag, "unusable answer to our IKE SA rekey");
+		ike_rekey_failed(sa, 0);
 		return;
 	}
 	r->new_sa = NULL;
+	if (sa->rekey_theirs) {
+		settle_ike_collision(sa, r, m, fresh);
+		return;
+	}
 	ike_switch(sa, fresh);
 	initiator_delete_ike(sa, "rekeyed");
+}
+
+void create_child_ike_deleted(struct ike_sa *sa)
+{
+	struct ike_rekey_theirs *t = sa->rekey_theirs;
+	struct ike_sa *theirs;
+
+	if (!t)
+		return;
+	/* RFC 7296 2.8.2: the client did not see our rekey; "the first peer can forget its
+	 * own rekey attempt", and the client's new SA takes the Child SAs. */
+	theirs = take_theirs(sa, t);
+	free(t);
+	if (theirs)
+		theirs_wins(sa, theirs);
 }

@@ -115,25 +115,92 @@ void ike_sa_child_drop(struct ike_sa *sa, struct child_sa *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static struct child_sa *slot(struct ike_sa *sa, int i)
+static struct child_sa *slot(struct child_line *l, int i)
 {
-	return i == 0 ? &sa->child : i == 1 ? &sa->child_old : &sa->child_spare;
+	return i == 0 ? &l->cur : i == 1 ? &l->old : &l->spare;
 }
 
 struct child_sa *ike_sa_child_by_out(struct ike_sa *sa, uint32_t spi)
 {
-	for (int i = 0; i < 3 && spi; i++)
-		if (slot(sa, i)->spi_in && slot(sa, i)->spi_out == spi)
-			return slot(sa, i);
+	for (struct child_line *l = &sa->children; l && spi; l = l->next)
+		for (int i = 0; i < 3; i++)
+			if (slot(l, i)->spi_in && slot(l, i)->spi_out == spi)
+				return slot(l, i);
 	return NULL;
 }
 
 struct child_sa *ike_sa_child_by_in(struct ike_sa *sa, uint32_t spi)
 {
-	for (int i = 0; i < 3 && spi; i++)
-		if (slot(sa, i)->spi_in == spi)
-			return slot(sa, i);
+	for (struct child_line *l = &sa->children; l && spi; l = l->next)
+		for (int i = 0; i < 3; i++)
+			if (slot(l, i)->spi_in == spi)
+				return slot(l, i);
 	return NULL;
+}
+
+struct child_line *ike_sa_line_of(struct ike_sa *sa, const struct child_sa *c)
+{
+	for (struct child_line *l = &sa->children; l && c; l = l->next)
+		if (c == &l->cur || c == &l->old || c == &l->spare)
+			return l;
+	return NULL;
+}
+
+struct child_line *ike_sa_line_by_rekey(struct ike_sa *sa, uint32_t spi)
+{
+	for (struct child_line *l = &sa->children; l && spi; l = l->next)
+		if (l->rekey_spi == spi)
+			return l;
+	return NULL;
+}
+
+size_t ike_sa_children_count(const struct ike_sa *sa)
+{
+	size_t n = 0;
+
+	for (const struct child_line *l = &sa->children; l; l = l->next)
+		n += l->cur.spi_in != 0;
+	return n;
+}
+
+static bool line_empty(const struct child_line *l)
+{
+	return !l->cur.spi_in && !l->old.spi_in && !l->spare.spi_in && !l->rekey_spi;
+}
+
+struct child_line *ike_sa_line_get(struct ike_sa *sa)
+{
+	struct child_line *l = &sa->children;
+
+	for (;; l = l->next) {
+		if (line_empty(l))
+			return l;
+		if (!l->next)
+			break;
+	}
+	l->next = calloc(1, sizeof(*l->next)); /* last: listed in the order asked for */
+	return l->next;
+}
+
+void ike_sa_lines_tidy(struct ike_sa *sa)
+{
+	struct child_line **pp = &sa->children.next, *l;
+
+	while ((l = *pp) != NULL) {
+		if (line_empty(l)) {
+			*pp = l->next;
+			free(l);
+		} else {
+			pp = &l->next;
+		}
+	}
+}
+
+static void line_drop_all(struct ike_sa *sa, struct child_line *l)
+{
+	for (int i = 0; i < 3; i++)
+		ike_sa_child_drop(sa, slot(l, i));
+	l->rekey_spi = 0;
 }
 
 /* RFC 7296 2.18: the Child SAs (and everything the client was given) go to the new SA. */
@@ -152,14 +219,10 @@ void ike_sa_move_state(struct ike_sa *from, struct ike_sa *to)
 	to->has_vip = from->has_vip;
 	to->vip = from->vip;
 	to->established_ms = from->established_ms;
-	to->ts = from->ts;
-	to->child = from->child;
-	to->child_old = from->child_old;
-	to->child_spare = from->child_spare;
-	to->child.rekeying = to->child_old.rekeying = to->child_spare.rekeying = false;
-	memset(&from->child, 0, sizeof(from->child));
-	memset(&from->child_old, 0, sizeof(from->child_old));
-	memset(&from->child_spare, 0, sizeof(from->child_spare));
+	to->children = from->children; /* the further lines move with the first */
+	for (struct child_line *l = &to->children; l; l = l->next)
+		l->rekey_spi = 0; /* the old SA's outstanding request goes with it */
+	memset(&from->children, 0, sizeof(from->children));
 	from->has_vip = false;
 	from->pool = NULL;
 }
@@ -190,6 +253,20 @@ void ike_sa_drop_init_state(struct ike_sa *sa)
 	OPENSSL_cleanse(sa->nr, sizeof(sa->nr));
 }
 
+/* A colliding rekey's new SA not adopted yet goes with the SA it was to replace. */
+static void forget_rekey_theirs(struct ike_sa *sa)
+{
+	struct ike_sa *theirs;
+
+	if (!sa->rekey_theirs)
+		return;
+	theirs = ike_sa_from_entry(sa_table_find(sa->gw->sas, sa->rekey_theirs->spi));
+	free(sa->rekey_theirs);
+	sa->rekey_theirs = NULL;
+	if (theirs && theirs != sa)
+		ike_sa_free(theirs);
+}
+
 void ike_sa_free(struct ike_sa *sa)
 {
 	struct gw *gw;
@@ -200,9 +277,10 @@ void ike_sa_free(struct ike_sa *sa)
 	loop_timer_cancel(gw->loop, &sa->half_open_timer);
 	sa_timers_cancel(sa);
 	initiator_req_free(sa);
-	ike_sa_child_drop(sa, &sa->child);
-	ike_sa_child_drop(sa, &sa->child_old);
-	ike_sa_child_drop(sa, &sa->child_spare);
+	forget_rekey_theirs(sa);
+	for (struct child_line *l = &sa->children; l; l = l->next)
+		line_drop_all(sa, l);
+	ike_sa_lines_tidy(sa);
 	if (sa->has_vip && sa->pool)
 		pool_lease_put(sa->pool, &sa->vip);
 	if (sa->ent.in_table)

@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * INFORMATIONAL requests from the client (RFC 7296 1.4): liveness checks answered empty,
- * Delete of the IKE SA acknowledged then acted on, Delete of Child SAs (the current one,
- * or the one a rekey replaced) answered with the Delete of their other halves (1.4.1),
- * then removed from the dataplane.
+ * Delete of the IKE SA acknowledged then acted on, Delete of Child SAs (any of them,
+ * each on its own: current ones, ones a rekey replaced) answered with the Delete of their
+ * other halves (1.4.1), then removed from the dataplane.
  */
 #include <string.h>
 
 #include "ikegw/codec.h"
+#include "ikegw/create_child.h"
 #include "ikegw/dataplane.h"
 #include "ikegw/exchange.h"
 #include "ikegw/gw.h"
 #include "ikegw/ike_sa.h"
 #include "ikegw/ikev2.h"
 
-#define MAX_DELETED 3 /* current, old, spare */
+#define MAX_DELETED (3 * IKE_SA_MAX_CHILDREN) /* current, old, spare of each */
 
 struct deleted {
 	struct child_sa *c[MAX_DELETED];
@@ -51,7 +52,7 @@ static void put_be32(uint8_t *p, uint32_t v)
 
 void informational_recv(struct ike_sa *sa, const struct ike_msg *m)
 {
-	uint8_t buf[64], spis[4 * MAX_DELETED];
+	uint8_t buf[32 + 4 * MAX_DELETED], spis[4 * MAX_DELETED];
 	struct deleted d = { .n = 0 };
 	struct codec_enc e;
 	struct wbuf w;
@@ -82,7 +83,10 @@ void informational_recv(struct ike_sa *sa, const struct ike_msg *m)
 			 d.c[i]->spi_in, d.c[i]->spi_out);
 		ike_sa_child_drop(sa, d.c[i]);
 	}
-	if (d.ike)
+	ike_sa_lines_tidy(sa);
+	if (d.ike) {
+		create_child_ike_deleted(sa); /* RFC 7296 2.8.2: a colliding rekey of its wins */
 		ike_sa_delete(sa, sa->superseded ? "rekeyed IKE SA deleted by the client"
 						 : "deleted by the client");
+	}
 }

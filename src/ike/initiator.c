@@ -148,6 +148,7 @@ void initiator_response(struct ike_sa *sa, const struct ike_msg *m)
 		create_child_ike_done(sa, r, m);
 		break;
 	}
+	ike_sa_lines_tidy(sa);
 	req_free(r);
 }
 

@@ -7,22 +7,26 @@
  *   half_open_timer    IKE_SA_INIT answered (ike_sa_init)  no IKE_AUTH: SA freed
  *                      IKE SA rekeyed away (superseded)    its Delete never came: freed
  *   dpd_timer          established; re-armed on each fire  timeouts.dpd without inbound IKE
- *                                                          or ESP: empty INFORMATIONAL
- *                                                          (RFC 7296 1.4); no answer after
- *                                                          the retransmissions: SA gone
+ *                                                          or inbound ESP (outbound ESP
+ *                                                          proves nothing): empty
+ *                                                          INFORMATIONAL (RFC 7296 1.4);
+ *                                                          no answer after the
+ *                                                          retransmissions: SA gone
  *   idle_timer         established; re-armed on each fire  timeouts.idle without ESP in
  *                                                          either direction: Delete sent,
  *                                                          everything removed
- *   rekey_child_timer  a Child SA installed                85-90% of lifetimes.child
- *                                                          (jitter, RFC 7296 2.8): we rekey
- *                                                          it; also the dataplane's soft
- *                                                          expiry
+ *   rekey_child_timer  a Child SA installed: armed for     85-90% of lifetimes.child after
+ *                      the earliest rekey_at_ms of the     that Child SA was made (jitter,
+ *                      SA's Child SA lines                 RFC 7296 2.8): we rekey it, one
+ *                                                          at a time; also the dataplane's
+ *                                                          soft expiry
  *   rekey_ike_timer    established (or rekeyed into)       85-90% of lifetimes.ike: we
  *                                                          rekey the IKE SA (2.18)
  *   retx_timer         we sent a request (initiator.c)     exponential backoff; given up
  *                                                          after IKE_RETX_TRIES sends
  */
 #include <errno.h>
+#include <stdint.h>
 
 #include <openssl/rand.h>
 
@@ -42,20 +46,36 @@ static bool live(const struct ike_sa *sa)
 	return sa->state == IKE_SA_ESTABLISHED && !sa->superseded;
 }
 
-/* Loop time of the last ESP packet of any Child SA; 0 when unknown (no counters). */
-static uint64_t esp_last_use(const struct ike_sa *sa, bool *known)
+/* Loop time of the last ESP packet of any Child SA (inbound only: in_only), 0 when none;
+ * *known is false without dataplane counters. */
+static uint64_t esp_last(const struct ike_sa *sa, bool in_only, bool *known)
 {
-	const struct child_sa *cs[] = { &sa->child, &sa->child_old, &sa->child_spare };
 	struct dataplane *dp = sa->gw->dp;
 	struct dp_counters c;
-	uint64_t last = 0;
+	uint64_t last = 0, t;
 
 	*known = dp && dp->ops->counters;
-	for (size_t i = 0; *known && i < 3; i++) {
-		if (cs[i]->installed && dp->ops->counters(dp, cs[i]->reqid, &c) == 0 &&
-		    c.last_use_ms > last)
-			last = c.last_use_ms;
+	for (const struct child_line *l = &sa->children; *known && l; l = l->next) {
+		const struct child_sa *cs[] = { &l->cur, &l->old, &l->spare };
+
+		for (size_t i = 0; i < 3; i++) {
+			if (!cs[i]->installed || dp->ops->counters(dp, cs[i]->reqid, &c) != 0)
+				continue;
+			t = in_only ? c.last_in_ms : c.last_use_ms;
+			last = t > last ? t : last;
+		}
 	}
+	return last;
+}
+
+/* When the newest current Child SA was made. */
+static uint64_t newest_child(const struct ike_sa *sa)
+{
+	uint64_t last = 0;
+
+	for (const struct child_line *l = &sa->children; l; l = l->next)
+		if (l->cur.spi_in && l->cur.created_ms > last)
+			last = l->cur.created_ms;
 	return last;
 }
 
@@ -71,7 +91,8 @@ static void dpd_fire(struct loop *loop, void *arg)
 	struct ike_sa *sa = arg;
 	uint64_t dpd = sa->gw->cfg->timeouts.dpd * 1000ull, now = loop_now(loop);
 	bool known;
-	uint64_t last = max3(sa->last_rx_ms, esp_last_use(sa, &known), sa->established_ms);
+	/* only what the peer sent proves it alive: our own ESP goes out to a dead peer too */
+	uint64_t last = max3(sa->last_rx_ms, esp_last(sa, true, &known), sa->established_ms);
 
 	if (!live(sa) || dpd == 0)
 		return;
@@ -87,8 +108,8 @@ static void idle_fire(struct loop *loop, void *arg)
 	struct ike_sa *sa = arg;
 	uint64_t idle = sa->gw->cfg->timeouts.idle * 1000ull, now = loop_now(loop);
 	bool known;
-	uint64_t esp = esp_last_use(sa, &known);
-	uint64_t last = max3(esp, sa->child.created_ms, sa->established_ms);
+	uint64_t esp = esp_last(sa, false, &known);
+	uint64_t last = max3(esp, newest_child(sa), sa->established_ms);
 
 	if (!live(sa) || idle == 0 || !known)
 		return;
@@ -111,17 +132,39 @@ static uint64_t jittered(uint32_t lifetime_s)
 	return (uint64_t)lifetime_s * (850u + (r % 51u));
 }
 
+/* The timer for the earliest Child SA rekey due (lines whose rekey is not under way). */
+static void child_rekey_rearm(struct ike_sa *sa)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (const struct child_line *l = &sa->children; l; l = l->next)
+		if (l->cur.installed && !l->rekey_spi && l->rekey_at_ms < next)
+			next = l->rekey_at_ms;
+	if (next == UINT64_MAX)
+		loop_timer_cancel(sa->gw->loop, &sa->rekey_child_timer);
+	else
+		loop_timer_arm(sa->gw->loop, &sa->rekey_child_timer, next);
+}
+
+/* Our window holds one request: the first Child SA due is rekeyed, the others (and one
+ * that could not start) try again a little later. */
 static void rekey_child_fire(struct loop *loop, void *arg)
 {
 	struct ike_sa *sa = arg;
-	int rc;
+	uint64_t now = loop_now(loop);
+	bool started = false;
 
-	(void)loop;
-	if (!live(sa) || !sa->child.installed)
+	if (!live(sa))
 		return;
-	rc = create_child_rekey_child(sa);
-	if (rc == -EBUSY)
-		sa_timers_retry_child_rekey(sa);
+	for (struct child_line *l = &sa->children; l; l = l->next) {
+		if (!l->cur.installed || l->rekey_spi || l->rekey_at_ms > now)
+			continue;
+		if (!started && create_child_rekey_child(sa, l) == 0)
+			started = true;
+		else
+			l->rekey_at_ms = now + BUSY_RETRY_MS;
+	}
+	child_rekey_rearm(sa);
 }
 
 static void rekey_ike_fire(struct loop *loop, void *arg)
@@ -158,22 +201,22 @@ void sa_timers_established(struct ike_sa *sa)
 	if (cfg->timeouts.idle)
 		loop_timer_arm_in(loop, &sa->idle_timer, cfg->timeouts.idle * 1000ull);
 	loop_timer_arm_in(loop, &sa->rekey_ike_timer, jittered(cfg->lifetimes.ike));
-	sa_timers_child_created(sa);
+	for (struct child_line *l = &sa->children; l; l = l->next)
+		if (l->cur.spi_in)
+			l->rekey_at_ms = l->cur.created_ms + jittered(cfg->lifetimes.child);
+	child_rekey_rearm(sa);
 }
 
-void sa_timers_child_created(struct ike_sa *sa)
+void sa_timers_child_created(struct ike_sa *sa, struct child_line *l)
 {
-	const struct config *cfg = sa->gw->cfg;
-
-	if (!sa->child.installed && !sa->child.spi_in)
-		return;
-	loop_timer_arm(sa->gw->loop, &sa->rekey_child_timer,
-		       sa->child.created_ms + jittered(cfg->lifetimes.child));
+	l->rekey_at_ms = l->cur.created_ms + jittered(sa->gw->cfg->lifetimes.child);
+	child_rekey_rearm(sa);
 }
 
-void sa_timers_retry_child_rekey(struct ike_sa *sa)
+void sa_timers_retry_child_rekey(struct ike_sa *sa, struct child_line *l)
 {
-	loop_timer_arm_in(sa->gw->loop, &sa->rekey_child_timer, BUSY_RETRY_MS);
+	l->rekey_at_ms = loop_now(sa->gw->loop) + BUSY_RETRY_MS;
+	child_rekey_rearm(sa);
 }
 
 void sa_timers_retry_ike_rekey(struct ike_sa *sa)
@@ -213,6 +256,7 @@ void sa_timers_cancel(struct ike_sa *sa)
 struct by_reqid {
 	uint32_t reqid;
 	struct ike_sa *sa;
+	struct child_line *l;
 	struct child_sa *c;
 };
 
@@ -220,13 +264,17 @@ static int find_reqid(struct sa_table_entry *e, void *arg)
 {
 	struct by_reqid *f = arg;
 	struct ike_sa *sa = ike_sa_from_entry(e);
-	struct child_sa *cs[] = { &sa->child, &sa->child_old, &sa->child_spare };
 
-	for (size_t i = 0; i < 3; i++) {
-		if (cs[i]->installed && cs[i]->reqid == f->reqid) {
-			f->sa = sa;
-			f->c = cs[i];
-			return 1;
+	for (struct child_line *l = &sa->children; l; l = l->next) {
+		struct child_sa *cs[] = { &l->cur, &l->old, &l->spare };
+
+		for (size_t i = 0; i < 3; i++) {
+			if (cs[i]->installed && cs[i]->reqid == f->reqid) {
+				f->sa = sa;
+				f->l = l;
+				f->c = cs[i];
+				return 1;
+			}
 		}
 	}
 	return 0;
@@ -242,14 +290,17 @@ void sa_timers_dp_expire(void *arg, uint32_t reqid, enum dp_expire_kind kind)
 		return;
 	if (kind == DP_EXPIRE_SOFT) {
 		/* RFC 7296 2.8: the soft lifetime is the time to rekey, if not done yet. */
-		if (f.c == &f.sa->child && live(f.sa) && !f.c->rekeying)
-			loop_timer_arm_in(gw->loop, &f.sa->rekey_child_timer, 0);
+		if (f.c == &f.l->cur && live(f.sa) && !f.l->rekey_spi) {
+			f.l->rekey_at_ms = loop_now(gw->loop);
+			child_rekey_rearm(f.sa);
+		}
 		return;
 	}
 	log_info(&gw->log, f.sa->tag, "Child SA %08x hard-expired", f.c->spi_in);
 	if (live(f.sa))
 		initiator_delete_child(f.sa, f.c);
 	ike_sa_child_drop(f.sa, f.c);
+	ike_sa_lines_tidy(f.sa);
 }
 
 void sa_timers_hook_dataplane(struct gw *gw)

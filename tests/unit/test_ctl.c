@@ -242,11 +242,11 @@ static struct ike_sa *add_sa(struct fixture *f, const char *peer, const char *id
 	sa->profile = &f->cfg->profiles[0];
 	snprintf(sa->peer_id, sizeof(sa->peer_id), "%s", identity);
 	sa->ke_group = IKEV2_KE_CURVE25519;
-	sa->child.spi_in = 0xc0ffee01;
-	sa->child.spi_out = 0x0000abcd;
-	sa->child.encr_id = IKEV2_ENCR_AES_GCM_16;
-	sa->child.encr_keylen = 256;
-	sa->child.integ_id = IKEV2_INTEG_NONE;
+	sa->children.cur.spi_in = 0xc0ffee01;
+	sa->children.cur.spi_out = 0x0000abcd;
+	sa->children.cur.encr_id = IKEV2_ENCR_AES_GCM_16;
+	sa->children.cur.encr_keylen = 256;
+	sa->children.cur.integ_id = IKEV2_INTEG_NONE;
 	if (with_vip) {
 		sa->pool = f->gw.pools[0];
 		assert_int_equal(pool_lease_get(sa->pool, AF_INET, identity, NULL, f->now,
@@ -493,6 +493,56 @@ static void test_sas(void **state)
 }
 
 /* Whatever bytes an identity holds, the answer stays well-formed JSON. */
+static void set_ts(struct ts *t, const char *start, const char *end)
+{
+	memset(t, 0, sizeof(*t));
+	t->type = IKEV2_TS_IPV4_ADDR_RANGE;
+	t->end_port = 0xffff;
+	assert_int_equal(inet_pton(AF_INET, start, t->start), 1);
+	assert_int_equal(inet_pton(AF_INET, end, t->end), 1);
+}
+
+/* RFC 7296 1.3.1: every Child SA with its own selectors; "child" stays the first one. */
+static void test_sas_children(void **state)
+{
+	struct fixture *f = *state;
+	struct ike_sa *sa = add_sa(f, "198.51.100.7", "alice@example.test", true);
+	struct child_line *l = ike_sa_line_get(sa);
+	const struct json_val *list, *first, *second, *ts;
+	struct json_val *v;
+
+	assert_non_null(l);
+	assert_true(l != &sa->children); /* the first line is taken: a new one */
+	set_ts(&sa->children.ts.tsi, "10.99.0.1", "10.99.0.1");
+	sa->children.ts.n_tsr = 1;
+	set_ts(&sa->children.ts.tsr[0], "10.10.0.0", "10.10.0.255");
+	l->cur = sa->children.cur;
+	l->cur.spi_in = 0xc0ffee02;
+	l->ts.tsi = sa->children.ts.tsi;
+	l->ts.n_tsr = 2;
+	set_ts(&l->ts.tsr[0], "10.20.0.0", "10.20.0.127");
+	set_ts(&l->ts.tsr[1], "10.30.0.1", "10.30.0.5");
+	v = ask1(f, "sas\n");
+	first = json_get(json_get(v, "sas")->child, "child");
+	assert_string_equal(json_get_str(first, "spi_in"), "c0ffee01");
+	assert_string_equal(json_get(first, "local_ts")->child->s, "10.10.0.0/24");
+	assert_string_equal(json_get(first, "remote_ts")->child->s, "10.99.0.1/32");
+	list = json_get(json_get(v, "sas")->child, "additional_children");
+	assert_non_null(list);
+	assert_int_equal(list->n, 1);
+	second = list->child;
+	assert_string_equal(json_get_str(second, "spi_in"), "c0ffee02");
+	ts = json_get(second, "local_ts");
+	assert_int_equal(ts->n, 2);
+	assert_string_equal(ts->child->s, "10.20.0.0/25");
+	assert_string_equal(ts->child->next->s, "10.30.0.1-10.30.0.5");
+	assert_string_equal(json_get(second, "remote_ts")->child->s, "10.99.0.1/32");
+	json_val_free(v);
+	v = ask1(f, "status\n");
+	assert_int_equal(num(json_get(v, "counts"), "child_sas"), 2);
+	json_val_free(v);
+}
+
 static void test_sas_hostile_identity(void **state)
 {
 	struct fixture *f = *state;
@@ -780,6 +830,7 @@ int main(void)
 		T(test_silent_client_times_out),
 		T(test_clients_bounded),
 		T(test_sas),
+		T(test_sas_children),
 		T(test_sas_hostile_identity),
 		T(test_leases_pools_metrics),
 		T(test_terminate),

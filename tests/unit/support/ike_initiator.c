@@ -680,8 +680,8 @@ int ikei_rekey_child_build(struct ikei *c, const struct ikei_child_opts *o, stru
 	c->cke = NULL;
 	if (rc == 0 && o->ke_group)
 		rc = enc_new_ke(c, &c->cke, o->ke_group, &e);
-	codec_enc_ts(&e, IKEV2_PL_TSI, &any_ts, 1);
-	codec_enc_ts(&e, IKEV2_PL_TSR, &any_ts, 1);
+	codec_enc_ts(&e, IKEV2_PL_TSI, o->tsi ? o->tsi : &any_ts, o->tsi ? o->n_tsi : 1);
+	codec_enc_ts(&e, IKEV2_PL_TSR, o->tsr ? o->tsr : &any_ts, o->tsr ? o->n_tsr : 1);
 	return end_and_send(c, &e, inner, out, rc);
 }
 
@@ -851,6 +851,12 @@ static void ike_proposal_of(const struct ikei *c, uint64_t spi, struct ike_propo
 
 int ikei_rekey_ike_build(struct ikei *c, struct ikei *next, struct wbuf *out)
 {
+	return ikei_rekey_ike_build_nonce(c, next, NULL, out);
+}
+
+int ikei_rekey_ike_build_nonce(struct ikei *c, struct ikei *next, const uint8_t *nonce,
+			       struct wbuf *out)
+{
 	uint8_t *inner = malloc(IKEI_MSG_MAX);
 	struct ike_proposal p;
 	struct codec_enc e;
@@ -862,7 +868,7 @@ int ikei_rekey_ike_build(struct ikei *c, struct ikei *next, struct wbuf *out)
 	next_init(c, next);
 	rc = random_u64(&next->spi_i);
 	if (rc == 0)
-		rc = fresh_nonce(next->ni, NULL);
+		rc = fresh_nonce(next->ni, nonce);
 	next->ni_len = 32;
 	ike_proposal_of(c, next->spi_i, &p);
 	wbuf_init(&w, inner, IKEI_MSG_MAX);
@@ -917,6 +923,12 @@ int ikei_rekey_ike_process(struct ikei *c, struct ikei *next, const struct ike_m
 int ikei_rekey_ike_answer(struct ikei *c, struct ikei *next, const struct ike_msg *req,
 			  struct wbuf *out)
 {
+	return ikei_rekey_ike_answer_nonce(c, next, req, NULL, out);
+}
+
+int ikei_rekey_ike_answer_nonce(struct ikei *c, struct ikei *next, const struct ike_msg *req,
+				const uint8_t *nonce, struct wbuf *out)
+{
 	const struct ike_payload *ni = codec_msg_find(req, IKEV2_PL_NONCE, 0);
 	uint8_t *inner = malloc(IKEI_MSG_MAX);
 	struct ike_proposal p;
@@ -940,7 +952,7 @@ int ikei_rekey_ike_answer(struct ikei *c, struct ikei *next, const struct ike_ms
 	rbuf_u64(&r, &next->spi_i);
 	rc = random_u64(&next->spi_r);
 	if (rc == 0)
-		rc = fresh_nonce(next->nr, NULL);
+		rc = fresh_nonce(next->nr, nonce);
 	next->nr_len = 32;
 	ike_proposal_of(c, next->spi_r, &p);
 	wbuf_init(&w, inner, IKEI_MSG_MAX);

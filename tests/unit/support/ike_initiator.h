@@ -19,7 +19,7 @@
  *   ikei_fini(&c);
  *
  * The SA lifecycle (RFC 7296 1.3, 2.8, 2.18), both ways:
- *   ikei_rekey_child_build / ikei_rekey_child_keys  we rekey the Child SA
+ *   ikei_rekey_child_build / ikei_rekey_child_keys  we rekey a Child SA, or ask for one more
  *   ikei_rekey_child_answer                         the gateway rekeys it, we answer
  *   ikei_rekey_ike_build / ikei_rekey_ike_process   we rekey the IKE SA into *next
  *   ikei_rekey_ike_answer                           the gateway rekeys it, we answer
@@ -175,9 +175,12 @@ struct ikei_child_opts {
 	uint32_t old_spi;               /* REKEY_SA: our inbound SPI of the SA; 0: none */
 	uint32_t new_spi;               /* our inbound SPI of the new SA */
 	const uint8_t *nonce;           /* 32 octets; NULL: random */
+	const struct ike_ts *tsi, *tsr; /* NULL: 0.0.0.0-255.255.255.255 each */
+	size_t n_tsi, n_tsr;
 };
 
-/* CREATE_CHILD_SA rekeying a Child SA (1.3.3), TSi/TSr 0.0.0.0/0 each. */
+/* CREATE_CHILD_SA rekeying a Child SA (1.3.3) or, without old_spi, asking for a further
+ * one (1.3.1); TSi/TSr as in the options. */
 int ikei_rekey_child_build(struct ikei *c, const struct ikei_child_opts *o, struct wbuf *out);
 /* The new Child SA's keys from the decrypted answer (2.17), with our stored nonce/KE. */
 int ikei_rekey_child_keys(struct ikei *c, const struct ike_msg *m, struct child_keys *out,
@@ -193,11 +196,17 @@ int ikei_rekey_child_answer(struct ikei *c, const struct ike_msg *req, uint32_t 
 
 /* CREATE_CHILD_SA rekeying the IKE SA (2.18): *next gets the new SA's SPI, nonce, KE. */
 int ikei_rekey_ike_build(struct ikei *c, struct ikei *next, struct wbuf *out);
+/* The same with our nonce chosen (32 octets; NULL: random), for the collision rule. */
+int ikei_rekey_ike_build_nonce(struct ikei *c, struct ikei *next, const uint8_t *nonce,
+			       struct wbuf *out);
 /* The answer: *next gets the responder's SPI and the new keys from c's SK_d. */
 int ikei_rekey_ike_process(struct ikei *c, struct ikei *next, const struct ike_msg *m);
 /* The gateway rekeys: answer req on c; *next becomes the new SA (we are its responder). */
 int ikei_rekey_ike_answer(struct ikei *c, struct ikei *next, const struct ike_msg *req,
 			  struct wbuf *out);
+/* The same with our nonce chosen (32 octets; NULL: random). */
+int ikei_rekey_ike_answer_nonce(struct ikei *c, struct ikei *next, const struct ike_msg *req,
+				const uint8_t *nonce, struct wbuf *out);
 
 /* RFC 7296 2.23: SHA-1(SPIi | SPIr | address | port). */
 int ikei_nat_hash(const struct crypto_suite *s, uint64_t spi_i, uint64_t spi_r,
