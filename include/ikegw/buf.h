@@ -51,6 +51,9 @@ struct wbuf {
 };
 
 void wbuf_init(struct wbuf *w, void *data, size_t cap);
+/* A writer over len bytes that already hold a packet (len = cap = len), to rewrite fields
+ * in place with the _at functions below (bounds-checked like every other write). */
+void wbuf_init_full(struct wbuf *w, void *data, size_t len);
 bool wbuf_ok(const struct wbuf *w);
 size_t wbuf_len(const struct wbuf *w);
 void wbuf_u8(struct wbuf *w, uint8_t v);

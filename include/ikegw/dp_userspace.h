@@ -63,6 +63,15 @@ const char *dp_userspace_ifname(const struct dataplane *dp);
  * VIP or destination outside the subnets), the esp_decap() errors, or the write's.
  */
 int dp_userspace_esp_input(struct dataplane *dp, const uint8_t *pkt, size_t len);
+/*
+ * The same with the outer header's TOS / Traffic Class byte (udp_dgram.tos), whose ECN
+ * field is applied to the inner packet (RFC 6040 4.2, normal mode: esp_ecn_decap);
+ * -ECANCELED (counted in ecn_drops) for outer CE on a Not-ECT inner packet.  Outbound,
+ * the inner ECN field is copied into the outer header (4.1).  dp_userspace_esp_input is
+ * this with outer Not-ECT.
+ */
+int dp_userspace_esp_input_tos(struct dataplane *dp, const uint8_t *pkt, size_t len,
+			       uint8_t outer_tos);
 
 /* Read and send what waits on the TUN fd, at most DP_US_BATCH packets; returns how many
  * were read.  The loop calls it on readiness; tests call it directly. */
@@ -81,7 +90,7 @@ size_t dp_userspace_count(const struct dataplane *dp);
 /* Packets that matched no Child SA or could not be sent (not per SA). */
 struct dp_us_stats {
 	uint64_t tun_in, no_sa_out, no_sa_in, bad_inner, send_errors, tun_write_errors,
-		dummy_in, encap_errors;
+		dummy_in, encap_errors, ecn_drops;
 };
 const struct dp_us_stats *dp_userspace_stats(const struct dataplane *dp);
 

@@ -125,6 +125,30 @@ int esp_decap(struct esp_ctx *e, struct esp_sa *sa, const uint8_t *pkt, size_t l
 /* The SPI of an ESP packet (host order), for the SA lookup.  0 or -EMSGSIZE. */
 int esp_peek_spi(const uint8_t *pkt, size_t len, uint32_t *spi);
 
+/*
+ * ECN across the tunnel (RFC 6040, normal mode).  The ECN field is the low two bits of
+ * the IPv4 TOS byte / IPv6 Traffic Class (RFC 3168 5).
+ */
+#define ESP_ECN_NOT_ECT 0
+#define ESP_ECN_ECT1 1
+#define ESP_ECN_ECT0 2
+#define ESP_ECN_CE 3
+#define ESP_ECN_MASK 3
+
+/* The ECN field of an inner IPv4/IPv6 packet (what encapsulation copies into the outer
+ * header, RFC 6040 4.1), or -EMSGSIZE (short header) / -EPROTONOSUPPORT (not IP). */
+int esp_ecn_get(const uint8_t *pkt, size_t len);
+
+/*
+ * Decapsulation (RFC 6040 4.2, Figure 4) of an inner packet that arrived under an outer
+ * header with TOS / Traffic Class byte outer_tos: outer CE sets CE on an ECT(0)/ECT(1)
+ * inner, outer ECT(1) turns an ECT(0) inner into ECT(1), anything else leaves it alone.
+ * The inner header is rewritten in place (IPv4 header checksum updated, RFC 1624).
+ * 0; -ECANCELED when the packet must be dropped (outer CE, inner Not-ECT: the congestion
+ * mark cannot be passed on); the esp_ecn_get errors.
+ */
+int esp_ecn_decap(uint8_t *pkt, size_t len, uint8_t outer_tos);
+
 /* The replay window on its own (exposed for tests). */
 void esp_replay_init(struct esp_replay *r, uint32_t window);
 /* 0 when seq may be accepted, -EALREADY when it is a duplicate or too old. */

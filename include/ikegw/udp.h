@@ -57,6 +57,9 @@ struct udp_dgram {
 	size_t cap;
 	size_t len;
 	bool truncated;                 /* larger than cap: dropped by udp_dispatch() */
+	uint8_t tos;                    /* outer IPv4 TOS / IPv6 Traffic Class on a NAT-T
+					 * socket (its ECN bits: RFC 6040 decapsulation); 0
+					 * when not reported */
 };
 
 struct udp_counters {
@@ -74,7 +77,8 @@ bool udp_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_stor
 bool udp_addr_is_any(const struct sockaddr_storage *a);
 uint16_t udp_addr_port(const struct sockaddr_storage *a);
 
-/* One non-blocking socket, pktinfo on, IPV6_V6ONLY on IPv6.  0 or negative errno. */
+/* One non-blocking socket, pktinfo on, IPV6_V6ONLY on IPv6, and on the NAT-T port
+ * IP_RECVTOS / IPV6_RECVTCLASS (udp_dgram.tos).  0 or negative errno. */
 int udp_sock_open(struct udp_sock *s, const struct sockaddr_storage *addr, enum udp_kind kind);
 void udp_sock_close(struct udp_sock *s);
 
@@ -120,16 +124,22 @@ int udp_send(const struct udp_sock *s, const struct sockaddr_storage *local,
 int udp_send_ike(const struct udp_sock *s, const struct sockaddr_storage *local,
 		 const struct sockaddr_storage *peer, const void *msg, size_t len);
 
-/* Room for the control data udp_msg_fill() writes: one IP_PKTINFO or IPV6_PKTINFO. */
-#define UDP_SRC_CMSG_SPACE CMSG_SPACE(sizeof(struct in6_addr) + sizeof(unsigned int))
+/* Room for the control data udp_msg_fill() writes: one IP_PKTINFO or IPV6_PKTINFO and
+ * one IP_TOS or IPV6_TCLASS. */
+#define UDP_SRC_CMSG_SPACE (CMSG_SPACE(sizeof(struct in6_addr) + sizeof(unsigned int)) + \
+			    CMSG_SPACE(sizeof(int)))
+#define UDP_TOS_NONE (-1)
 
 /*
  * A datagram header for sendmsg() or one entry of sendmmsg(): to peer, data in iov, and
  * from local's address (RFC 7296 2.11: answer from the address the peer talked to) as a
- * pktinfo control message in ctl (UDP_SRC_CMSG_SPACE bytes, aligned for struct cmsghdr).
- * No control data when local is NULL or a wildcard: the kernel chooses.
+ * pktinfo control message in ctl (UDP_SRC_CMSG_SPACE bytes, aligned for struct cmsghdr);
+ * none when local is NULL or a wildcard: the kernel chooses.  tos 0..255 adds an IP_TOS
+ * (IPv4 peer) or IPV6_TCLASS (IPv6 peer) control message: the outer header's TOS /
+ * Traffic Class (ESP in UDP carries the inner ECN field there, RFC 6040 4.1);
+ * UDP_TOS_NONE leaves the socket's.
  */
 void udp_msg_fill(struct msghdr *mh, void *ctl, const struct sockaddr_storage *local,
-		  const struct sockaddr_storage *peer, struct iovec *iov, size_t niov);
+		  const struct sockaddr_storage *peer, struct iovec *iov, size_t niov, int tos);
 
 #endif

@@ -7,8 +7,12 @@
  * netlink sockets, the ack handling, the ops table, expire/acquire events and the probe.
  *
  * Ownership of kernel state: a reqid range, not a mark.  Every SA and every policy
- * template ikegw installs carries the reqid XFRM_REQID_TAG | reqid (the dataplane's reqid
- * must fit in 24 bits).  A mark would have been the other tag, but a mark on an SA or a
+ * template ikegw installs carries a kernel reqid XFRM_REQID_TAG | k (24-bit k: the
+ * dataplane's reqid must fit).  k is the pair's own dataplane reqid, except that a
+ * rekeyed Child SA (RFC 7296 2.8: the same selectors) shares its predecessor's k, so the
+ * policies never change during a rekey and the kernel's inbound check (the SA's reqid
+ * must be the template's) passes packets on the old and the new SA alike; outbound the
+ * kernel takes the newest SA of that reqid.  The dataplane reqid stays the key of a pair.  A mark would have been the other tag, but a mark on an SA or a
  * policy changes which packets match it (only packets with that skb mark do), so it would
  * need nftables rules to set the mark and would silently stop matching without them.  A
  * reqid only binds a policy template to its SAs, so it is invisible to packet matching and
@@ -161,9 +165,11 @@ int xfrm_msg_parse_policy(const struct nlmsghdr *nlh, struct xfrm_userpolicy_id 
  * XFRMNLGRP_ACQUIRE.  loop (may be NULL) turns the kernel's last-use times into loop
  * clock values for dp_counters.last_use_ms.  NULL on failure (logged, errno set).
  *
- * child_add installs the two SAs, then the policies for every (VIP, subnet) pair of the
- * same family (shared with any child of the same selectors, xfrm_policies_add); on any
- * failure it removes what it added and returns the kernel's errno.
+ * child_add picks the kernel reqid, installs the two SAs with it, then the policies for
+ * every (VIP, subnet) pair of the same family (xfrm_policies_add); on any failure it
+ * removes what it added and returns the kernel's errno.  child_del deletes the pair's
+ * SAs by SPI and drops its policy references.  child_update_peer moves every pair of the
+ * same kernel reqid (an older generation in its overlap too) and the policy templates.
  * Expiry: the kernel reports soft and hard expiry per SA, so on_expire may be called once
  * for each direction of a pair; callers treat repeats as one.  Acquires (traffic on an
  * out policy with no SA: we never initiate) are only logged.
@@ -174,15 +180,20 @@ struct dataplane *dp_xfrm_new(struct log *lg, struct loop *loop);
 int dp_xfrm_fd(struct dataplane *dp);          /* the event socket, for EPOLLIN */
 void dp_xfrm_read(struct dataplane *dp);       /* drain it; calls dp->on_expire */
 /*
- * Policies alone (child_add uses them; public so a namespace test can check them on a
- * kernel without ESP).  Reference-counted per (selector, direction), see xfrm_pol.h: a
- * child whose selectors another child already uses (a rekey) repoints the policy at its
- * own reqid instead of failing with EEXIST, and deleting a child deletes a policy only
- * when no other child uses it (else repoints it at the newest remaining user).  add:
- * -EEXIST only when this reqid already holds one of them (nothing is left half-added).
+ * Policies alone, with the kernel reqid choice (child_add uses them; public so a
+ * namespace test can check them on a kernel without ESP).  Reference-counted per
+ * (selector, direction), see xfrm_pol.h.  add: when every policy of c already exists and
+ * names one kernel reqid whose users have exactly c's selectors (a rekey), c shares that
+ * kernel reqid and the kernel is told nothing; otherwise c gets its own (its reqid, or a
+ * free one if that number is still another lineage's kernel reqid) and an overlapping
+ * policy is repointed at it.  -EEXIST when c->reqid already has policies (nothing is left
+ * half-added).  del: drops c's references; a policy goes with its last user and keeps
+ * its kernel reqid while any remaining user has it (else names the newest remaining).
  */
 int xfrm_policies_add(struct dataplane *dp, const struct dp_child *c);
 int xfrm_policies_del(struct dataplane *dp, const struct dp_child *c);
+/* The kernel reqid (untagged) a dataplane reqid's SAs and policies use; 0 = none. */
+uint32_t xfrm_policies_kreqid(struct dataplane *dp, uint32_t reqid);
 
 /*
  * Does this kernel do ESP?  Adds a throwaway SA (TEST-NET-3 addresses that are nowhere

@@ -137,6 +137,12 @@ void wbuf_init(struct wbuf *w, void *data, size_t cap)
 	w->overflow = false;
 }
 
+void wbuf_init_full(struct wbuf *w, void *data, size_t len)
+{
+	wbuf_init(w, data, len);
+	w->len = w->cap;
+}
+
 bool wbuf_ok(const struct wbuf *w)
 {
 	return !w->overflow;

@@ -477,3 +477,80 @@ int esp_peek_spi(const uint8_t *pkt, size_t len, uint32_t *spi)
 	rbuf_init(&r, pkt, len);
 	return rbuf_peek_u32(&r, 0, spi) == 0 ? 0 : -EMSGSIZE;
 }
+
+/* ---- ECN (RFC 6040) ---- */
+
+#define ESP_IP4_MIN 20
+#define ESP_IP6_MIN 40
+#define ESP_IP4_CSUM_OFF 10
+
+int esp_ecn_get(const uint8_t *pkt, size_t len)
+{
+	struct rbuf r;
+	uint8_t b0, b1;
+
+	rbuf_init(&r, pkt, len);
+	if (rbuf_peek_u8(&r, 0, &b0) < 0 || rbuf_peek_u8(&r, 1, &b1) < 0)
+		return -EMSGSIZE;
+	if (b0 >> 4 == 4)
+		return len >= ESP_IP4_MIN ? b1 & ESP_ECN_MASK : -EMSGSIZE;
+	if (b0 >> 4 == 6) /* Traffic Class spans bytes 0-1; its ECN bits are 0x30 of byte 1 */
+		return len >= ESP_IP6_MIN ? (b1 >> 4) & ESP_ECN_MASK : -EMSGSIZE;
+	return -EPROTONOSUPPORT;
+}
+
+/* RFC 6040 4.2 Figure 4: the inner ECN field after decapsulation, or -1: drop. */
+static int esp_ecn_egress(int inner, int outer)
+{
+	if (outer == ESP_ECN_CE)
+		return inner == ESP_ECN_NOT_ECT ? -1 : ESP_ECN_CE;
+	if (outer == ESP_ECN_ECT1 && inner == ESP_ECN_ECT0)
+		return ESP_ECN_ECT1;
+	return inner;
+}
+
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for the 16-bit word m changed to m'. */
+static uint16_t esp_csum_adjust(uint16_t hc, uint16_t m, uint16_t m2)
+{
+	uint32_t sum = (uint16_t)~hc + (uint32_t)(uint16_t)~m + m2;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static int esp_ecn_set(uint8_t *pkt, size_t len, int ecn)
+{
+	struct rbuf r;
+	struct wbuf w;
+	uint8_t b0, b1, nb1;
+	uint16_t hc = 0;
+
+	rbuf_init(&r, pkt, len);
+	if (rbuf_peek_u8(&r, 0, &b0) < 0 || rbuf_peek_u8(&r, 1, &b1) < 0)
+		return -EMSGSIZE;
+	wbuf_init_full(&w, pkt, len);
+	if (b0 >> 4 == 6) {
+		wbuf_put_u8_at(&w, 1, (uint8_t)((b1 & 0xcf) | (ecn << 4)));
+		return wbuf_ok(&w) ? 0 : -EMSGSIZE;
+	}
+	nb1 = (uint8_t)((b1 & ~ESP_ECN_MASK) | ecn);
+	if (rbuf_skip(&r, ESP_IP4_CSUM_OFF) < 0 || rbuf_u16(&r, &hc) < 0)
+		return -EMSGSIZE;
+	wbuf_put_u8_at(&w, 1, nb1);
+	wbuf_put_u16_at(&w, ESP_IP4_CSUM_OFF,
+			esp_csum_adjust(hc, (uint16_t)(b0 << 8 | b1), (uint16_t)(b0 << 8 | nb1)));
+	return wbuf_ok(&w) ? 0 : -EMSGSIZE;
+}
+
+int esp_ecn_decap(uint8_t *pkt, size_t len, uint8_t outer_tos)
+{
+	int inner = esp_ecn_get(pkt, len), out;
+
+	if (inner < 0)
+		return inner;
+	out = esp_ecn_egress(inner, outer_tos & ESP_ECN_MASK);
+	if (out < 0)
+		return -ECANCELED;
+	return out == inner ? 0 : esp_ecn_set(pkt, len, out);
+}

@@ -63,6 +63,7 @@ struct us_tx {
 	struct us_child *c;
 	const uint8_t *pkt;
 	size_t len;
+	int tos;  /* the outer TOS byte: the inner packet's ECN field (RFC 6040 4.1) */
 	bool sent;
 };
 
@@ -242,10 +243,23 @@ static bool us_subnets_have(const struct us_child *c, const struct ip_addr *a)
  * The pair an outbound packet src -> dst leaves by.  RFC 7296 1.3.1: a client may have
  * several Child SAs on its VIP, each for its own subnets, and during a rekey (2.8) two
  * pairs with the same ones, the new one added before the old goes.  So: among the pairs
- * for dst, the newest whose subnets hold src.  *vip_pair is the newest pair for dst at
+ * for dst whose subnets hold src, the newest the client has been heard on, else the
+ * newest.  A pair we made by answering a rekey is unusable for the client until our
+ * answer reaches it, and answers get lost: the client's first packet on it proves it has
+ * the keys (strongSwan delays its outbound SA the same way); the old pair carries the
+ * traffic until then or until it is deleted.  *vip_pair is the newest pair for dst at
  * all (NULL: nobody has that VIP), so a policy drop can be counted on it.  With one pair
  * per VIP this is the one bucket walk the VIP lookup always was.
  */
+static bool us_better_out(const struct us_child *c, const struct us_child *best)
+{
+	bool heard = c->ctr.last_in_ms != 0, best_heard = best && best->ctr.last_in_ms != 0;
+
+	if (!best || heard != best_heard)
+		return !best || heard;
+	return c->gen > best->gen;
+}
+
 static struct us_child *us_find_out(const struct dp_us *u, const struct ip_addr *src,
 				    const struct ip_addr *dst, struct us_child **vip_pair)
 {
@@ -257,7 +271,7 @@ static struct us_child *us_find_out(const struct dp_us *u, const struct ip_addr 
 			continue;
 		if (!any || c->gen > any->gen)
 			any = c;
-		if ((!best || c->gen > best->gen) && us_subnets_have(c, src))
+		if (us_better_out(c, best) && us_subnets_have(c, src))
 			best = c;
 	}
 	*vip_pair = any;
@@ -546,7 +560,25 @@ static int us_in_policy(struct us_child *c, const uint8_t *pkt, size_t len, uint
 	return 0;
 }
 
+/* RFC 6040 4.2: the outer ECN field onto the inner header; drop what must be dropped. */
+static int us_in_ecn(struct dp_us *u, uint8_t *inner, size_t len, uint8_t outer_tos)
+{
+	int rc = esp_ecn_decap(inner, len, outer_tos);
+
+	if (rc == -ECANCELED)
+		u->stats.ecn_drops++;
+	else if (rc != 0)
+		u->stats.bad_inner++;
+	return rc;
+}
+
 int dp_userspace_esp_input(struct dataplane *dp, const uint8_t *pkt, size_t len)
+{
+	return dp_userspace_esp_input_tos(dp, pkt, len, 0);
+}
+
+int dp_userspace_esp_input_tos(struct dataplane *dp, const uint8_t *pkt, size_t len,
+			       uint8_t outer_tos)
 {
 	struct dp_us *u = us_of(dp);
 	struct us_child *c;
@@ -571,6 +603,8 @@ int dp_userspace_esp_input(struct dataplane *dp, const uint8_t *pkt, size_t len)
 		c->ctr.policy_drops++;
 	else if (rc != 0)
 		u->stats.bad_inner++;
+	if (rc == 0)
+		rc = us_in_ecn(u, u->rx, inner_len, outer_tos);
 	if (rc != 0)
 		return rc;
 	c->ctr.packets_in++;
@@ -585,8 +619,7 @@ int dp_userspace_esp_input(struct dataplane *dp, const uint8_t *pkt, size_t len)
 
 static void us_on_esp(void *arg, const struct udp_dgram *d, const uint8_t *pkt, size_t len)
 {
-	(void)d;
-	dp_userspace_esp_input(arg, pkt, len);
+	dp_userspace_esp_input_tos(arg, pkt, len, d->tos);
 }
 
 /* ---- outbound: TUN to ESP on the NAT-T socket ---- */
@@ -595,7 +628,8 @@ static void us_mmsg_fill(struct dp_us *u, size_t m, const struct us_tx *t)
 {
 	u->iov[m] = (struct iovec){ .iov_base = (void *)t->pkt, .iov_len = t->len };
 	u->mm[m].msg_len = 0;
-	udp_msg_fill(&u->mm[m].msg_hdr, u->cmsg[m].buf, &t->c->local, &t->c->peer, &u->iov[m], 1);
+	udp_msg_fill(&u->mm[m].msg_hdr, u->cmsg[m].buf, &t->c->local, &t->c->peer, &u->iov[m], 1,
+		     t->tos);
 }
 
 /* sendmmsg the prepared messages; a failing one is skipped, a full socket drops the rest. */
@@ -656,6 +690,7 @@ static bool us_output(struct dp_us *u, struct us_slot *slot, size_t len)
 	struct us_inner in;
 	struct us_child *c, *vip_pair;
 	size_t off, esp_len = 0;
+	int ecn;
 
 	if (us_inner_parse(inner, len, &in) != 0 || in.len != len) {
 		u->stats.bad_inner++;
@@ -674,6 +709,7 @@ static bool us_output(struct dp_us *u, struct us_slot *slot, size_t len)
 		u->stats.no_sa_out++;
 		return false;
 	}
+	ecn = esp_ecn_get(inner, len); /* before it is encrypted */
 	/* The header and IV go just before the payload, which is encrypted where it is. */
 	off = ESP_HEADROOM - esp_payload_offset(&c->out);
 	if (esp_encap(&u->ex, &c->out, inner, len, &slot->buf[off], sizeof(slot->buf) - off,
@@ -685,7 +721,8 @@ static bool us_output(struct dp_us *u, struct us_slot *slot, size_t len)
 	c->ctr.bytes_out += len;
 	c->ctr.last_use_ms = u->now;
 	us_seq_check(u, c);
-	u->tx[u->ntx++] = (struct us_tx){ .c = c, .pkt = &slot->buf[off], .len = esp_len };
+	u->tx[u->ntx++] = (struct us_tx){ .c = c, .pkt = &slot->buf[off], .len = esp_len,
+					  .tos = ecn >= 0 ? ecn : UDP_TOS_NONE };
 	return true;
 }
 

@@ -7,6 +7,16 @@
  *
  * Per child we keep what deleting it needs (addresses, SPIs, selectors; no keys): the
  * kernel holds the keys, and a peer move reads them back with GETSA.
+ *
+ * Kernel reqids (RFC 7296 2.8 rekeys without inbound loss): a rekeyed Child SA has the
+ * same selectors as the one it replaces, and both carry traffic until the old one is
+ * deleted.  The kernel's inbound policy check (xfrm_state_ok: the SA's reqid must equal
+ * the template's) would drop what still arrives on the old SA if the template were
+ * repointed at the new one.  So, as strongSwan does, every generation of a Child SA
+ * carries one kernel reqid: the policies stay untouched, inbound packets find their SA
+ * by SPI and pass the check, and outbound the kernel picks the newest valid SA of that
+ * reqid (xfrm_state_look_at prefers a non-dying SA, then the later add_time).  The
+ * dataplane reqid stays the key of a pair (child_del, counters, expiry reports).
  */
 #define _GNU_SOURCE /* strerrorname_np */
 #include <arpa/inet.h>
@@ -43,7 +53,23 @@ struct xfrm_nl {
 
 struct xfrm_rec {
 	struct xfrm_rec *next;
-	struct dp_child c; /* keys wiped: addresses, SPIs, selectors only */
+	struct xfrm_rec *knext; /* the other pairs of the same kernel reqid */
+	uint32_t kreqid;        /* untagged */
+	struct dp_child c;      /* keys wiped: addresses, SPIs, selectors only */
+};
+
+/*
+ * One entry per number N, in both of its roles: the kernel reqid the pair (or policy
+ * set) with dataplane reqid N uses, and N as a kernel reqid: how many pairs use it, the
+ * policy count they share (all generations have the same selectors) and its pairs.
+ */
+struct xfrm_kent {
+	struct xfrm_kent *next;
+	uint32_t num;
+	uint32_t kreqid;       /* of dataplane reqid num (untagged); 0 = none */
+	uint32_t kusers;       /* pairs whose kernel reqid is num */
+	uint32_t kpols;        /* their policy count */
+	struct xfrm_rec *recs; /* their records (child_add ones), via knext */
 };
 
 struct dp_xfrm {
@@ -53,6 +79,7 @@ struct dp_xfrm {
 	struct xfrm_nl *req;
 	struct mnl_socket *ev;
 	struct xfrm_rec *buckets[XFRM_BUCKETS];
+	struct xfrm_kent *kents[XFRM_BUCKETS]; /* dataplane reqid <-> kernel reqid */
 	struct xfrm_poltab *pols; /* who uses which policy: rekeys share selectors */
 	/* Apart from the request buffer: an expire callback may delete a child. */
 	uint8_t evbuf[XFRM_EVBUF];
@@ -159,6 +186,98 @@ static const char *xfrm_nl_why(const struct xfrm_nl *n, int rc)
 	return n->why[0] != '\0' ? n->why : strerror(-rc);
 }
 
+/* --- kernel reqids --- */
+
+static struct xfrm_kent **xfrm_kent_slot(struct dp_xfrm *x, uint32_t num)
+{
+	struct xfrm_kent **pp = &x->kents[num % XFRM_BUCKETS];
+
+	while (*pp != NULL && (*pp)->num != num)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct xfrm_kent *xfrm_kent_get(struct dp_xfrm *x, uint32_t num)
+{
+	struct xfrm_kent **pp = xfrm_kent_slot(x, num);
+
+	if (*pp == NULL) {
+		*pp = calloc(1, sizeof(**pp));
+		if (*pp != NULL)
+			(*pp)->num = num;
+	}
+	return *pp;
+}
+
+/* Forget the entry of num once it has no role left. */
+static void xfrm_kent_put(struct dp_xfrm *x, uint32_t num)
+{
+	struct xfrm_kent **pp = xfrm_kent_slot(x, num);
+	struct xfrm_kent *e = *pp;
+
+	if (e != NULL && e->kreqid == 0 && e->kusers == 0) {
+		*pp = e->next;
+		free(e);
+	}
+}
+
+static void xfrm_kent_clear(struct dp_xfrm *x)
+{
+	for (size_t i = 0; i < XFRM_BUCKETS; i++) {
+		while (x->kents[i] != NULL) {
+			struct xfrm_kent *e = x->kents[i];
+
+			x->kents[i] = e->next;
+			free(e);
+		}
+	}
+}
+
+/* The kernel reqid (untagged) of dataplane reqid reqid; 0 when it has none. */
+static uint32_t xfrm_kreqid_of(struct dp_xfrm *x, uint32_t reqid)
+{
+	struct xfrm_kent *e = *xfrm_kent_slot(x, reqid);
+
+	return e != NULL ? e->kreqid : 0;
+}
+
+static uint32_t xfrm_kusers(struct dp_xfrm *x, uint32_t kreqid)
+{
+	struct xfrm_kent *e = *xfrm_kent_slot(x, kreqid);
+
+	return e != NULL ? e->kusers : 0;
+}
+
+/* reqid (with npol policies) uses kernel reqid k from now on. */
+static int xfrm_kreqid_bind(struct dp_xfrm *x, uint32_t reqid, uint32_t k, uint32_t npol)
+{
+	struct xfrm_kent *e = xfrm_kent_get(x, reqid);
+	struct xfrm_kent *ke = e != NULL ? xfrm_kent_get(x, k) : NULL;
+
+	if (ke == NULL) {
+		xfrm_kent_put(x, reqid);
+		return -ENOMEM;
+	}
+	e->kreqid = k;
+	if (ke->kusers++ == 0)
+		ke->kpols = npol;
+	return 0;
+}
+
+static void xfrm_kreqid_unbind(struct dp_xfrm *x, uint32_t reqid)
+{
+	struct xfrm_kent *e = *xfrm_kent_slot(x, reqid);
+	uint32_t k = e != NULL ? e->kreqid : 0;
+	struct xfrm_kent *ke = k != 0 ? *xfrm_kent_slot(x, k) : NULL;
+
+	if (ke == NULL)
+		return;
+	e->kreqid = 0;
+	ke->kusers--;
+	xfrm_kent_put(x, reqid);
+	xfrm_kent_put(x, k);
+}
+
 /* --- the child table --- */
 
 static struct xfrm_rec **xfrm_rec_slot(struct dp_xfrm *x, uint32_t reqid)
@@ -170,12 +289,14 @@ static struct xfrm_rec **xfrm_rec_slot(struct dp_xfrm *x, uint32_t reqid)
 	return pp;
 }
 
-static int xfrm_rec_add(struct dp_xfrm *x, const struct dp_child *c)
+/* After xfrm_kreqid_bind(c->reqid, k): the record joins the pairs of kernel reqid k. */
+static int xfrm_rec_add(struct dp_xfrm *x, const struct dp_child *c, uint32_t k)
 {
 	struct xfrm_rec **pp = xfrm_rec_slot(x, c->reqid);
+	struct xfrm_kent *ke = *xfrm_kent_slot(x, k);
 	struct xfrm_rec *r;
 
-	if (*pp != NULL)
+	if (*pp != NULL || ke == NULL)
 		return -EEXIST;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -184,19 +305,31 @@ static int xfrm_rec_add(struct dp_xfrm *x, const struct dp_child *c)
 	dp_child_wipe(&r->c);
 	r->c.in.spi = c->in.spi;
 	r->c.out.spi = c->out.spi;
+	r->kreqid = k;
+	r->knext = ke->recs;
+	ke->recs = r;
 	*pp = r;
 	return 0;
 }
 
+/* Before xfrm_kreqid_unbind: the entry of its kernel reqid still lists it. */
 static void xfrm_rec_del(struct dp_xfrm *x, uint32_t reqid)
 {
 	struct xfrm_rec **pp = xfrm_rec_slot(x, reqid);
-	struct xfrm_rec *r = *pp;
+	struct xfrm_rec *r = *pp, **kp;
+	struct xfrm_kent *ke;
 
-	if (r != NULL) {
-		*pp = r->next;
-		free(r);
+	if (r == NULL)
+		return;
+	ke = *xfrm_kent_slot(x, r->kreqid);
+	for (kp = ke != NULL ? &ke->recs : NULL; kp != NULL && *kp != NULL; kp = &(*kp)->knext) {
+		if (*kp == r) {
+			*kp = r->knext;
+			break;
+		}
 	}
+	*pp = r->next;
+	free(r);
 }
 
 static void xfrm_rec_clear(struct dp_xfrm *x)
@@ -213,14 +346,14 @@ static void xfrm_rec_clear(struct dp_xfrm *x)
 
 /* --- SAs --- */
 
-static int xfrm_sa_add_one(struct dp_xfrm *x, const struct dp_child *c, bool in)
+static int xfrm_sa_add_one(struct dp_xfrm *x, const struct dp_child *c, uint32_t k, bool in)
 {
 	struct xfrm_sa_spec s = {
 		.sa = in ? &c->in : &c->out,
 		.src = in ? &c->peer : &c->local,
 		.dst = in ? &c->local : &c->peer,
 		.encap = c->encap,
-		.reqid = xfrm_reqid_tag(c->reqid),
+		.reqid = xfrm_reqid_tag(k),
 		.soft_s = c->soft_lifetime_s,
 		.hard_s = c->hard_lifetime_s,
 		.replay_window = c->replay_window,
@@ -233,8 +366,8 @@ static int xfrm_sa_add_one(struct dp_xfrm *x, const struct dp_child *c, bool in)
 	else
 		OPENSSL_cleanse(n->req, sizeof(n->req));
 	if (rc < 0)
-		log_err(x->lg, NULL, "xfrm: add %s SA spi 0x%08x reqid %u: %s",
-			in ? "inbound" : "outbound", s.sa->spi, c->reqid, xfrm_nl_why(n, rc));
+		log_err(x->lg, NULL, "xfrm: add %s SA spi 0x%08x reqid %u (kernel %u): %s",
+			in ? "inbound" : "outbound", s.sa->spi, c->reqid, k, xfrm_nl_why(n, rc));
 	return rc;
 }
 
@@ -255,8 +388,10 @@ static int xfrm_sa_del_one(struct dp_xfrm *x, const struct sockaddr_storage *dst
 static const uint8_t xfrm_dirs[] = { XFRM_POLICY_OUT, XFRM_POLICY_IN, XFRM_POLICY_FWD };
 #define XFRM_NDIRS (sizeof(xfrm_dirs) / sizeof(xfrm_dirs[0]))
 
-/* Policy k of a child (subnet k / 3, direction k % 3); false for a family mismatch. */
-static bool xfrm_pol_spec(const struct dp_child *c, size_t k, struct xfrm_pol_spec *p)
+/* Policy k of a child (subnet k / 3, direction k % 3) with kernel reqid kreqid (untagged);
+ * false for a family mismatch. */
+static bool xfrm_pol_spec(const struct dp_child *c, size_t k, uint32_t kreqid,
+			  struct xfrm_pol_spec *p)
 {
 	const struct dp_prefix *net = &c->subnets[k / XFRM_NDIRS];
 	bool out = xfrm_dirs[k % XFRM_NDIRS] == XFRM_POLICY_OUT;
@@ -268,7 +403,7 @@ static bool xfrm_pol_spec(const struct dp_child *c, size_t k, struct xfrm_pol_sp
 	p->dst = out ? &c->vip : net;
 	p->tmpl_src = out ? &c->local : &c->peer;
 	p->tmpl_dst = out ? &c->peer : &c->local;
-	p->reqid = xfrm_reqid_tag(c->reqid);
+	p->reqid = xfrm_reqid_tag(kreqid);
 	return true;
 }
 
@@ -291,32 +426,45 @@ static size_t xfrm_pol_count(const struct dp_child *c)
 	return (size_t)c->n_subnets * XFRM_NDIRS;
 }
 
+/* How many policies the child has (subnets of the VIP's family, three directions each). */
+static uint32_t xfrm_pol_used(const struct dp_child *c)
+{
+	struct xfrm_pol_spec p;
+	uint32_t n = 0;
+
+	for (size_t k = 0; k < xfrm_pol_count(c); k++)
+		n += xfrm_pol_spec(c, k, 0, &p);
+	return n;
+}
+
 /*
- * A reference on the policy p describes, for p's reqid: the first user installs it, a
- * later one (a rekey, RFC 7296 2.8: same selectors, new reqid) repoints its template at
- * itself with UPDPOLICY.  Refused by the kernel: the table forgets it again.
+ * user takes a reference on the policy p describes: the first user installs it; a rekey
+ * sharing the kernel reqid changes nothing; a child with its own kernel reqid and an
+ * overlapping selector (RFC 7296 1.3.1) repoints the template at itself with UPDPOLICY.
+ * Refused by the kernel: the table forgets the reference again.
  */
-static int xfrm_pol_ref(struct dp_xfrm *x, const struct xfrm_pol_spec *p)
+static int xfrm_pol_ref(struct dp_xfrm *x, const struct xfrm_pol_spec *p, uint32_t user)
 {
 	enum xfrm_pol_act act;
 	struct xfrm_pol_msg m;
-	int rc = xfrm_poltab_ref(x->pols, p, &act);
+	int rc = xfrm_poltab_ref(x->pols, p, user, &act);
 
-	if (rc < 0)
+	if (rc < 0 || act == XFRM_POL_KEEP)
 		return rc;
 	rc = xfrm_pol_send(x, p, act == XFRM_POL_NEW ? 0 : 1);
 	if (rc < 0)
-		xfrm_poltab_unref(x->pols, p, &act, &m); /* the kernel still has what it had */
+		xfrm_poltab_unref(x->pols, p, user, &act, &m); /* the kernel still has what it had */
 	return rc;
 }
 
-/* Drop p's reqid's reference: repoint at the newest remaining user, or delete if last. */
-static int xfrm_pol_unref(struct dp_xfrm *x, const struct xfrm_pol_spec *p)
+/* Drop user's reference: delete the policy with its last user, repoint the template when
+ * no remaining user has the kernel reqid it names. */
+static int xfrm_pol_unref(struct dp_xfrm *x, const struct xfrm_pol_spec *p, uint32_t user)
 {
 	enum xfrm_pol_act act;
 	struct xfrm_pol_msg m;
 
-	if (xfrm_poltab_unref(x->pols, p, &act, &m) < 0)
+	if (xfrm_poltab_unref(x->pols, p, user, &act, &m) < 0)
 		return 0; /* not a user: never installed, or flushed */
 	if (act == XFRM_POL_DELETE)
 		return xfrm_pol_send(x, &m.spec, -1);
@@ -325,7 +473,7 @@ static int xfrm_pol_unref(struct dp_xfrm *x, const struct xfrm_pol_spec *p)
 	return 0;
 }
 
-/* p's reqid has new tunnel endpoints: rewrite the template if it names that reqid. */
+/* p's kernel reqid has new tunnel endpoints: rewrite the template if it names it. */
 static int xfrm_pol_move(struct dp_xfrm *x, const struct xfrm_pol_spec *p)
 {
 	enum xfrm_pol_act act;
@@ -340,8 +488,52 @@ static void xfrm_pol_del_upto(struct dp_xfrm *x, const struct dp_child *c, size_
 	struct xfrm_pol_spec p;
 
 	for (size_t k = 0; k < upto; k++)
-		if (xfrm_pol_spec(c, k, &p))
-			xfrm_pol_unref(x, &p);
+		if (xfrm_pol_spec(c, k, 0, &p))
+			xfrm_pol_unref(x, &p, c->reqid);
+}
+
+/*
+ * A rekey: every policy of c exists and names one kernel reqid, whose pairs have exactly
+ * c's selectors (the same policy count: each policy naming it belongs to all of them).
+ * An additional Child SA covering only some of them must not share: outbound, the kernel
+ * would pick its SA for selectors the peer did not agree to carry on it.  0: no rekey.
+ */
+static uint32_t xfrm_kreqid_shared(struct dp_xfrm *x, const struct dp_child *c)
+{
+	struct xfrm_pol_spec p;
+	struct xfrm_kent *ke;
+	uint32_t k = 0, n = 0;
+
+	for (size_t i = 0; i < xfrm_pol_count(c); i++) {
+		uint32_t got;
+
+		if (!xfrm_pol_spec(c, i, 0, &p))
+			continue;
+		got = xfrm_poltab_kreqid(x->pols, &p) & XFRM_REQID_MAX;
+		if (got == 0 || (k != 0 && got != k))
+			return 0;
+		k = got;
+		n++;
+	}
+	ke = k != 0 ? *xfrm_kent_slot(x, k) : NULL;
+	return ke != NULL && ke->kusers > 0 && ke->kpols == n ? k : 0;
+}
+
+/*
+ * The kernel reqid for a new pair: its predecessor's for a rekey, else its own number,
+ * unless that is still the kernel reqid of pairs whose first generation is gone (a
+ * reused number): then a free one from the top of the range, away from the numbers the
+ * IKE code hands out counting up.
+ */
+static uint32_t xfrm_kreqid_pick(struct dp_xfrm *x, const struct dp_child *c)
+{
+	uint32_t k = xfrm_kreqid_shared(x, c), next = XFRM_REQID_MAX - 1;
+
+	if (k != 0)
+		return k;
+	for (k = c->reqid; xfrm_kusers(x, k) > 0 && next > 0; next--)
+		k = next;
+	return k;
 }
 
 static struct dp_xfrm *xfrm_of(struct dataplane *dp)
@@ -358,22 +550,31 @@ static int xfrm_child_check(const struct dp_child *c)
 	return 0;
 }
 
+/* The policies of c under kernel reqid k, and the record of that choice. */
+static int xfrm_policies_add_as(struct dp_xfrm *x, const struct dp_child *c, uint32_t k)
+{
+	struct xfrm_pol_spec p;
+	int rc = xfrm_kreqid_bind(x, c->reqid, k, xfrm_pol_used(c));
+
+	for (size_t i = 0; rc == 0 && i < xfrm_pol_count(c); i++) {
+		if (xfrm_pol_spec(c, i, k, &p))
+			rc = xfrm_pol_ref(x, &p, c->reqid);
+		if (rc < 0) {
+			xfrm_pol_del_upto(x, c, i);
+			xfrm_kreqid_unbind(x, c->reqid);
+		}
+	}
+	return rc;
+}
+
 int xfrm_policies_add(struct dataplane *dp, const struct dp_child *c)
 {
 	struct dp_xfrm *x = xfrm_of(dp);
-	struct xfrm_pol_spec p;
-	int rc;
+	int rc = x != NULL ? xfrm_child_check(c) : -EINVAL;
 
-	if (x == NULL)
-		return -EINVAL;
-	rc = xfrm_child_check(c);
-	for (size_t k = 0; rc == 0 && k < xfrm_pol_count(c); k++) {
-		if (xfrm_pol_spec(c, k, &p))
-			rc = xfrm_pol_ref(x, &p);
-		if (rc < 0)
-			xfrm_pol_del_upto(x, c, k);
-	}
-	return rc;
+	if (rc == 0 && xfrm_kreqid_of(x, c->reqid) != 0)
+		rc = -EEXIST;
+	return rc == 0 ? xfrm_policies_add_as(x, c, xfrm_kreqid_pick(x, c)) : rc;
 }
 
 int xfrm_policies_del(struct dataplane *dp, const struct dp_child *c)
@@ -385,12 +586,20 @@ int xfrm_policies_del(struct dataplane *dp, const struct dp_child *c)
 	if (x == NULL || c->n_subnets > DP_MAX_SUBNETS)
 		return -EINVAL;
 	for (size_t k = 0; k < xfrm_pol_count(c); k++) {
-		int rc = xfrm_pol_spec(c, k, &p) ? xfrm_pol_unref(x, &p) : 0;
+		int rc = xfrm_pol_spec(c, k, 0, &p) ? xfrm_pol_unref(x, &p, c->reqid) : 0;
 
 		if (rc < 0 && rc != -ENOENT && first == 0)
 			first = rc;
 	}
+	xfrm_kreqid_unbind(x, c->reqid);
 	return first;
+}
+
+uint32_t xfrm_policies_kreqid(struct dataplane *dp, uint32_t reqid)
+{
+	struct dp_xfrm *x = xfrm_of(dp);
+
+	return x != NULL ? xfrm_kreqid_of(x, reqid) : 0;
 }
 
 /* --- ops --- */
@@ -399,22 +608,24 @@ static int xfrm_child_add(struct dataplane *dp, const struct dp_child *c)
 {
 	struct dp_xfrm *x = xfrm_of(dp);
 	int rc = xfrm_child_check(c);
+	uint32_t k;
 
-	if (rc == 0 && *xfrm_rec_slot(x, c->reqid) != NULL)
+	if (rc == 0 && (*xfrm_rec_slot(x, c->reqid) != NULL || xfrm_kreqid_of(x, c->reqid) != 0))
 		rc = -EEXIST;
 	if (rc < 0)
 		return rc;
-	rc = xfrm_sa_add_one(x, c, true);
+	k = xfrm_kreqid_pick(x, c); /* before the SAs: they carry it */
+	rc = xfrm_sa_add_one(x, c, k, true);
 	if (rc == 0) {
-		rc = xfrm_sa_add_one(x, c, false);
+		rc = xfrm_sa_add_one(x, c, k, false);
 		if (rc < 0)
 			xfrm_sa_del_one(x, &c->local, c->in.spi);
 	}
 	if (rc < 0)
 		return rc;
-	rc = xfrm_policies_add(dp, c);
+	rc = xfrm_policies_add_as(x, c, k);
 	if (rc == 0) {
-		rc = xfrm_rec_add(x, c);
+		rc = xfrm_rec_add(x, c, k);
 		if (rc < 0)
 			xfrm_policies_del(dp, c);
 	}
@@ -425,18 +636,21 @@ static int xfrm_child_add(struct dataplane *dp, const struct dp_child *c)
 	return rc;
 }
 
+/* The pair's SAs go by SPI; its policy references go, the policies with their last user. */
 static int xfrm_child_del(struct dataplane *dp, uint32_t reqid)
 {
 	struct dp_xfrm *x = xfrm_of(dp);
 	struct xfrm_rec *r = *xfrm_rec_slot(x, reqid);
+	struct dp_child c;
 	int rc, rc2, rc3;
 
 	if (r == NULL)
 		return -ENOENT;
-	rc = xfrm_policies_del(dp, &r->c);
-	rc2 = xfrm_sa_del_one(x, &r->c.local, r->c.in.spi);
-	rc3 = xfrm_sa_del_one(x, &r->c.peer, r->c.out.spi);
+	c = r->c; /* no keys in it */
 	xfrm_rec_del(x, reqid);
+	rc = xfrm_policies_del(dp, &c);
+	rc2 = xfrm_sa_del_one(x, &c.local, c.in.spi);
+	rc3 = xfrm_sa_del_one(x, &c.peer, c.out.spi);
 	if (rc == 0 && rc2 != -ENOENT)
 		rc = rc2;
 	if (rc == 0 && rc3 != -ENOENT)
@@ -579,12 +793,46 @@ static int xfrm_sa_repoint(struct dp_xfrm *x, struct xfrm_rec *r,
 	return rc;
 }
 
+static bool xfrm_same_ep(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	in_port_t pa = a->ss_family == AF_INET ? ((const struct sockaddr_in *)a)->sin_port
+					       : ((const struct sockaddr_in6 *)a)->sin6_port;
+	in_port_t pb = b->ss_family == AF_INET ? ((const struct sockaddr_in *)b)->sin_port
+					       : ((const struct sockaddr_in6 *)b)->sin6_port;
+
+	return xfrm_same_host(a, b) && pa == pb;
+}
+
+/*
+ * Every pair of kernel reqid k moves: the policy templates name k and the kernel checks
+ * the tunnel endpoints of whichever SA a packet arrived on against them, so an older
+ * generation still in its overlap moves along (pairs already there are left alone).
+ */
+static int xfrm_kreqid_move(struct dp_xfrm *x, uint32_t k, const struct sockaddr_storage *peer)
+{
+	struct xfrm_kent *ke = *xfrm_kent_slot(x, k);
+	struct xfrm_snap *s = malloc(sizeof(*s));
+	int rc = s != NULL ? 0 : -ENOMEM;
+
+	for (struct xfrm_rec *q = ke != NULL ? ke->recs : NULL; rc == 0 && q != NULL;
+	     q = q->knext) {
+		if (xfrm_same_ep(&q->c.peer, peer))
+			continue;
+		rc = xfrm_sa_repoint(x, q, peer, s);
+		if (rc == 0)
+			q->c.peer = *peer;
+	}
+	if (s != NULL)
+		OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
+	return rc;
+}
+
 static int xfrm_child_update_peer(struct dataplane *dp, uint32_t reqid,
 				  const struct sockaddr_storage *peer)
 {
 	struct dp_xfrm *x = xfrm_of(dp);
 	struct xfrm_rec *r = *xfrm_rec_slot(x, reqid);
-	struct xfrm_snap *s;
 	struct xfrm_pol_spec p;
 	int rc;
 
@@ -592,17 +840,9 @@ static int xfrm_child_update_peer(struct dataplane *dp, uint32_t reqid,
 		return -ENOENT;
 	if (peer->ss_family != r->c.local.ss_family)
 		return -EAFNOSUPPORT;
-	s = malloc(sizeof(*s));
-	if (s == NULL)
-		return -ENOMEM;
-	rc = xfrm_sa_repoint(x, r, peer, s);
-	OPENSSL_cleanse(s, sizeof(*s));
-	free(s);
-	if (rc < 0)
-		return rc;
-	r->c.peer = *peer;
+	rc = xfrm_kreqid_move(x, r->kreqid, peer);
 	for (size_t k = 0; rc == 0 && k < xfrm_pol_count(&r->c); k++)
-		if (xfrm_pol_spec(&r->c, k, &p))
+		if (xfrm_pol_spec(&r->c, k, r->kreqid, &p))
 			rc = xfrm_pol_move(x, &p);
 	return rc;
 }
@@ -708,6 +948,7 @@ static int xfrm_flush(struct dataplane *dp)
 	else if (npol + nsa > 0)
 		log_info(x->lg, NULL, "xfrm: removed %zu policies and %zu SAs of ikegw", npol, nsa);
 	xfrm_rec_clear(x);
+	xfrm_kent_clear(x);
 	xfrm_poltab_clear(x->pols);
 	return rc;
 }
@@ -719,6 +960,7 @@ static void xfrm_free(struct dataplane *dp)
 	if (x == NULL)
 		return;
 	xfrm_rec_clear(x);
+	xfrm_kent_clear(x);
 	xfrm_poltab_free(x->pols);
 	xfrm_nl_free(x->req);
 	if (x->ev != NULL)
@@ -762,16 +1004,37 @@ fail:
 	return NULL;
 }
 
+/*
+ * The pair an expiring SA belongs to: the kernel names its kernel reqid, which the
+ * generations of a rekeyed Child SA share, so the SPI picks the pair.  A kernel reqid we
+ * know nothing of (a leftover) is reported under its own number, which the SA code
+ * ignores if it knows none; a stale event of a deleted generation, or a number that is
+ * now a pair with another kernel reqid, is dropped (0).
+ */
+static uint32_t xfrm_expire_reqid(struct dp_xfrm *x, const struct xfrm_expire *e)
+{
+	uint32_t k = e->reqid & XFRM_REQID_MAX;
+	struct xfrm_kent *ke = *xfrm_kent_slot(x, k);
+
+	if (ke == NULL)
+		return k;
+	for (const struct xfrm_rec *q = ke->recs; q != NULL; q = q->knext)
+		if (q->c.in.spi == e->spi || q->c.out.spi == e->spi)
+			return q->c.reqid;
+	return 0;
+}
+
 static void xfrm_ev_one(struct dp_xfrm *x, const struct nlmsghdr *nlh)
 {
 	struct xfrm_expire e;
 	uint32_t reqid;
 
 	if (xfrm_msg_parse_expire(nlh, &e) == 0 && xfrm_reqid_owned(e.reqid)) {
-		log_debug(x->lg, NULL, "xfrm: %s expire spi 0x%08x reqid %u",
-			  e.hard ? "hard" : "soft", e.spi, e.reqid & XFRM_REQID_MAX);
-		if (x->dp.on_expire != NULL)
-			x->dp.on_expire(x->dp.on_expire_arg, e.reqid & XFRM_REQID_MAX,
+		reqid = xfrm_expire_reqid(x, &e);
+		log_debug(x->lg, NULL, "xfrm: %s expire spi 0x%08x reqid %u (kernel %u)",
+			  e.hard ? "hard" : "soft", e.spi, reqid, e.reqid & XFRM_REQID_MAX);
+		if (x->dp.on_expire != NULL && reqid != 0)
+			x->dp.on_expire(x->dp.on_expire_arg, reqid,
 					e.hard ? DP_EXPIRE_HARD : DP_EXPIRE_SOFT);
 	} else if (xfrm_msg_parse_acquire(nlh, &reqid) == 0 && xfrm_reqid_owned(reqid)) {
 		/* A responder never initiates: traffic met an out policy whose SA is gone. */

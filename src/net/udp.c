@@ -15,9 +15,11 @@
 #include "ikegw/udp.h"
 
 #define UDP_CMSG_SPACE (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)))
-_Static_assert(UDP_SRC_CMSG_SPACE >= CMSG_SPACE(sizeof(struct in6_pktinfo)) &&
-		       UDP_SRC_CMSG_SPACE >= CMSG_SPACE(sizeof(struct in_pktinfo)),
-	       "UDP_SRC_CMSG_SPACE holds either pktinfo");
+_Static_assert(UDP_SRC_CMSG_SPACE >= CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+				     CMSG_SPACE(sizeof(int)) &&
+		       UDP_SRC_CMSG_SPACE >= CMSG_SPACE(sizeof(struct in_pktinfo)) +
+				     CMSG_SPACE(sizeof(int)),
+	       "UDP_SRC_CMSG_SPACE holds either pktinfo and a TOS");
 /* Batches drained per readiness event before other fds get their turn. */
 #define UDP_DRAIN_ROUNDS 4
 
@@ -148,6 +150,10 @@ int udp_sock_open(struct udp_sock *s, const struct sockaddr_storage *addr, enum 
 	if (s->fd < 0)
 		return -errno;
 	rc = udp_sock_setup(s->fd, family);
+	/* RFC 6040 4.2: ESP decapsulation needs the outer ECN field. */
+	if (rc == 0 && kind == UDP_KIND_NATT)
+		rc = family == AF_INET ? udp_setopt(s->fd, IPPROTO_IP, IP_RECVTOS)
+				       : udp_setopt(s->fd, IPPROTO_IPV6, IPV6_RECVTCLASS);
 	if (rc == 0 && bind(s->fd, (const struct sockaddr *)addr, udp_addr_len(addr)) < 0)
 		rc = -errno;
 	if (rc == 0 && getsockname(s->fd, (struct sockaddr *)&s->bound, &len) < 0)
@@ -292,6 +298,28 @@ static void udp_local_from_cmsg(const struct udp_sock *s, struct msghdr *mh,
 	}
 }
 
+/* The outer TOS / Traffic Class byte, if the socket reports it (NAT-T); else 0. */
+static uint8_t udp_tos_from_cmsg(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS &&
+		    c->cmsg_len >= CMSG_LEN(1)) {
+			uint8_t tos;
+
+			memcpy(&tos, CMSG_DATA(c), 1);
+			return tos;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int tc;
+
+			memcpy(&tc, CMSG_DATA(c), sizeof(tc));
+			return (uint8_t)tc;
+		}
+	}
+	return 0;
+}
+
 int udp_recv_batch(struct udp_sock *s, struct udp_dgram *d, size_t n)
 {
 	struct mmsghdr mm[UDP_BATCH_MAX];
@@ -322,6 +350,7 @@ int udp_recv_batch(struct udp_sock *s, struct udp_dgram *d, size_t n)
 		d[i].truncated = (mm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
 		d[i].len = d[i].truncated ? 0 : mm[i].msg_len;
 		udp_local_from_cmsg(s, &mm[i].msg_hdr, &d[i].local);
+		d[i].tos = udp_tos_from_cmsg(&mm[i].msg_hdr);
 	}
 	return got;
 }
@@ -432,12 +461,11 @@ int udp_attach(struct udp *u, struct loop *loop)
 
 /* ---- sending ---- */
 
-/* The pktinfo that asks for local's address as the source; 0 when local is any. */
+/* The pktinfo that asks for local's address as the source. */
 static size_t udp_cmsg_source(void *ctl, const struct sockaddr_storage *local)
 {
 	struct cmsghdr *c = ctl;
 
-	memset(ctl, 0, UDP_SRC_CMSG_SPACE);
 	if (local->ss_family == AF_INET) {
 		struct in_pktinfo pi = { 0 };
 
@@ -459,14 +487,31 @@ static size_t udp_cmsg_source(void *ctl, const struct sockaddr_storage *local)
 	return CMSG_SPACE(sizeof(pi6));
 }
 
+/* IP_TOS or IPV6_TCLASS (an int for both) at ctl: the outer header's TOS byte. */
+static size_t udp_cmsg_tos(void *ctl, const struct sockaddr_storage *peer, int tos)
+{
+	struct cmsghdr *c = ctl;
+	bool v4 = peer->ss_family == AF_INET;
+
+	c->cmsg_level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+	c->cmsg_type = v4 ? IP_TOS : IPV6_TCLASS;
+	c->cmsg_len = CMSG_LEN(sizeof(tos));
+	memcpy(CMSG_DATA(c), &tos, sizeof(tos));
+	return CMSG_SPACE(sizeof(tos));
+}
+
 void udp_msg_fill(struct msghdr *mh, void *ctl, const struct sockaddr_storage *local,
-		  const struct sockaddr_storage *peer, struct iovec *iov, size_t niov)
+		  const struct sockaddr_storage *peer, struct iovec *iov, size_t niov, int tos)
 {
 	size_t clen = 0;
 
+	memset(ctl, 0, UDP_SRC_CMSG_SPACE);
 	if (local && (local->ss_family == AF_INET || local->ss_family == AF_INET6) &&
 	    !udp_addr_is_any(local))
 		clen = udp_cmsg_source(ctl, local);
+	if (tos >= 0 && tos <= 0xff &&
+	    (peer->ss_family == AF_INET || peer->ss_family == AF_INET6))
+		clen += udp_cmsg_tos((char *)ctl + clen, peer, tos);
 	*mh = (struct msghdr){
 		.msg_name = (void *)peer, .msg_namelen = udp_addr_len(peer),
 		.msg_iov = iov, .msg_iovlen = niov,
@@ -487,7 +532,7 @@ static int udp_sendv(const struct udp_sock *s, const struct sockaddr_storage *lo
 		return -EAFNOSUPPORT;
 	if (local && local->ss_family != peer->ss_family)
 		return -EAFNOSUPPORT;
-	udp_msg_fill(&mh, ctl.buf, local, peer, iov, niov);
+	udp_msg_fill(&mh, ctl.buf, local, peer, iov, niov, UDP_TOS_NONE);
 	return sendmsg(s->fd, &mh, MSG_DONTWAIT) < 0 ? -errno : 0;
 }
 

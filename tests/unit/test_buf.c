@@ -118,6 +118,29 @@ static void test_u64_roundtrip(void **state)
 	assert_true(v == 0x0102030405060708ULL);
 }
 
+/* A writer over bytes already there: fields rewritten in place, nothing past the end. */
+static void test_rewrite_in_place(void **state)
+{
+	uint8_t pkt[4] = { 1, 2, 3, 4 };
+	struct wbuf w;
+
+	(void)state;
+	wbuf_init_full(&w, pkt, sizeof(pkt));
+	assert_int_equal(wbuf_len(&w), 4);
+	wbuf_put_u8_at(&w, 1, 0xaa);
+	wbuf_put_u16_at(&w, 2, 0xbbcc);
+	assert_true(wbuf_ok(&w));
+	assert_memory_equal(pkt, "\x01\xaa\xbb\xcc", 4);
+	wbuf_put_u16_at(&w, 3, 0xdddd); /* one byte past the end */
+	assert_false(wbuf_ok(&w));
+	assert_memory_equal(pkt, "\x01\xaa\xbb\xcc", 4);
+	wbuf_u8(&w, 5); /* full: no appending either */
+	assert_int_equal(wbuf_len(&w), 4);
+	wbuf_init_full(&w, NULL, 4);
+	wbuf_put_u8_at(&w, 0, 1);
+	assert_false(wbuf_ok(&w));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +150,7 @@ int main(void)
 		cmocka_unit_test(test_peek_u32_near_end),
 		cmocka_unit_test(test_writer_sticky_overflow),
 		cmocka_unit_test(test_u64_roundtrip),
+		cmocka_unit_test(test_rewrite_in_place),
 	};
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
 }

@@ -572,6 +572,144 @@ static void test_bad_input(void **state)
 	assert_int_equal(esp_sa_init(&out, &d, 0), -ENOTSUP);
 }
 
+/* --- ECN (RFC 6040) --- */
+
+/* The one's complement sum of an IPv4 header: 0xffff when its checksum is right. */
+static uint16_t ip4_sum(const uint8_t *h, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* A 20-byte IPv4 header (DSCP 0x28 = AF11 kept apart from ECN) with a right checksum. */
+static void ip4_ecn(uint8_t *h, int ecn)
+{
+	static const uint8_t hdr[20] = { 0x45, 0, 0, 20, 0x12, 0x34, 0x40, 0, 64, 17, 0, 0,
+					 10, 99, 0, 7, 10, 0, 0, 1 };
+	uint16_t c;
+
+	memcpy(h, hdr, sizeof(hdr));
+	h[1] = (uint8_t)(0x28 | ecn);
+	c = (uint16_t)~ip4_sum(h, 20);
+	h[10] = (uint8_t)(c >> 8);
+	h[11] = (uint8_t)c;
+	assert_int_equal(ip4_sum(h, 20), 0xffff);
+}
+
+/* 40 bytes of IPv6 header: version 6, Traffic Class 0xa0 | ecn, flow label 0x12345. */
+static void ip6_ecn(uint8_t *h, int ecn)
+{
+	memset(h, 0, 40);
+	h[0] = 0x6a;
+	h[1] = (uint8_t)(ecn << 4 | 0x01);
+	h[2] = 0x23;
+	h[3] = 0x45;
+}
+
+/* RFC 6040 4.2 Figure 4, row by row: [inner][outer] -> inner after, -1 = drop. */
+static const int ecn_table[4][4] = {
+	/* outer:          Not-ECT  ECT(1)  ECT(0)  CE */
+	[ESP_ECN_NOT_ECT] = { 0, 0, 0, -1 },
+	[ESP_ECN_ECT1] = { ESP_ECN_ECT1, ESP_ECN_ECT1, ESP_ECN_ECT1, ESP_ECN_CE },
+	[ESP_ECN_ECT0] = { ESP_ECN_ECT0, ESP_ECN_ECT1, ESP_ECN_ECT0, ESP_ECN_CE },
+	[ESP_ECN_CE] = { ESP_ECN_CE, ESP_ECN_CE, ESP_ECN_CE, ESP_ECN_CE },
+};
+
+static void test_ecn_decap_v4(void **state)
+{
+	uint8_t h[20];
+
+	(void)state;
+	for (int in = 0; in < 4; in++) {
+		for (int out = 0; out < 4; out++) {
+			int want = ecn_table[in][out];
+			int rc;
+
+			ip4_ecn(h, in);
+			assert_int_equal(esp_ecn_get(h, sizeof(h)), in);
+			/* the outer DSCP (0xb8, EF) never reaches the inner header */
+			rc = esp_ecn_decap(h, sizeof(h), (uint8_t)(0xb8 | out));
+			if (want < 0) {
+				assert_int_equal(rc, -ECANCELED);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			assert_int_equal(h[1], 0x28 | want);
+			assert_int_equal(ip4_sum(h, 20), 0xffff);
+		}
+	}
+}
+
+static void test_ecn_decap_v6(void **state)
+{
+	uint8_t h[40];
+
+	(void)state;
+	for (int in = 0; in < 4; in++) {
+		for (int out = 0; out < 4; out++) {
+			int want = ecn_table[in][out];
+			int rc;
+
+			ip6_ecn(h, in);
+			assert_int_equal(esp_ecn_get(h, sizeof(h)), in);
+			rc = esp_ecn_decap(h, sizeof(h), (uint8_t)out);
+			if (want < 0) {
+				assert_int_equal(rc, -ECANCELED);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			assert_int_equal(h[0], 0x6a);       /* version, DSCP high bits */
+			assert_int_equal(h[1], want << 4 | 0x01); /* DSCP low bits, flow label */
+			assert_int_equal(h[2], 0x23);
+		}
+	}
+}
+
+/* Checksums all over the range, so the RFC 1624 adjustment wraps and carries. */
+static void test_ecn_csum_wrap(void **state)
+{
+	uint8_t h[20];
+
+	(void)state;
+	for (int id = 0; id < 0x10000; id += 0x101) {
+		uint16_t c;
+
+		ip4_ecn(h, ESP_ECN_ECT0);
+		h[4] = (uint8_t)(id >> 8);
+		h[5] = (uint8_t)id;
+		h[10] = h[11] = 0;
+		c = (uint16_t)~ip4_sum(h, 20);
+		h[10] = (uint8_t)(c >> 8);
+		h[11] = (uint8_t)c;
+		assert_int_equal(esp_ecn_decap(h, sizeof(h), ESP_ECN_CE), 0);
+		assert_int_equal(h[1] & ESP_ECN_MASK, ESP_ECN_CE);
+		assert_int_equal(ip4_sum(h, 20), 0xffff);
+	}
+}
+
+static void test_ecn_bad(void **state)
+{
+	uint8_t h[40];
+
+	(void)state;
+	ip4_ecn(h, ESP_ECN_ECT0);
+	assert_int_equal(esp_ecn_get(h, 1), -EMSGSIZE);
+	assert_int_equal(esp_ecn_get(h, 19), -EMSGSIZE);
+	assert_int_equal(esp_ecn_decap(h, 19, ESP_ECN_CE), -EMSGSIZE);
+	assert_int_equal(h[1], 0x28 | ESP_ECN_ECT0); /* untouched */
+	ip6_ecn(h, ESP_ECN_ECT0);
+	assert_int_equal(esp_ecn_get(h, 39), -EMSGSIZE);
+	h[0] = 0x50;
+	assert_int_equal(esp_ecn_get(h, 40), -EPROTONOSUPPORT);
+	assert_int_equal(esp_ecn_decap(h, 40, ESP_ECN_CE), -EPROTONOSUPPORT);
+	assert_int_equal(esp_ecn_get(NULL, 0), -EMSGSIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +726,10 @@ int main(void)
 		cmocka_unit_test(test_trailer),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_ecn_decap_v4),
+		cmocka_unit_test(test_ecn_decap_v6),
+		cmocka_unit_test(test_ecn_csum_wrap),
+		cmocka_unit_test(test_ecn_bad),
 	};
 
 	return cmocka_run_group_tests_name("esp", tests, setup, teardown);

@@ -300,7 +300,7 @@ static void test_msg_fill(void **state)
 	(void)state;
 	assert_int_equal(udp_addr_parse("192.0.2.9", 4500, &peer), 0);
 	assert_int_equal(udp_addr_parse("192.0.2.1", 4500, &local), 0);
-	udp_msg_fill(&mh, ctl.buf, &local, &peer, &iov, 1);
+	udp_msg_fill(&mh, ctl.buf, &local, &peer, &iov, 1, UDP_TOS_NONE);
 	assert_ptr_equal(mh.msg_name, &peer);
 	assert_int_equal(mh.msg_namelen, sizeof(struct sockaddr_in));
 	assert_ptr_equal(mh.msg_iov, &iov);
@@ -315,14 +315,14 @@ static void test_msg_fill(void **state)
 	assert_null(CMSG_NXTHDR(&mh, c));
 	/* a wildcard or no local address: the kernel picks */
 	assert_int_equal(udp_addr_parse("0.0.0.0", 4500, &local), 0);
-	udp_msg_fill(&mh, ctl.buf, &local, &peer, &iov, 1);
+	udp_msg_fill(&mh, ctl.buf, &local, &peer, &iov, 1, UDP_TOS_NONE);
 	assert_true(mh.msg_control == NULL && mh.msg_controllen == 0);
-	udp_msg_fill(&mh, ctl.buf, NULL, &peer, &iov, 1);
+	udp_msg_fill(&mh, ctl.buf, NULL, &peer, &iov, 1, UDP_TOS_NONE);
 	assert_true(mh.msg_control == NULL && mh.msg_controllen == 0);
 	/* IPv6, link-local: the interface goes with the address */
 	assert_int_equal(udp_addr_parse("2001:db8::9", 4500, &peer), 0);
 	assert_int_equal(udp_addr_parse("fe80::1%lo", 4500, &local), 0);
-	udp_msg_fill(&mh, ctl.buf, &local, &peer, &iov, 1);
+	udp_msg_fill(&mh, ctl.buf, &local, &peer, &iov, 1, UDP_TOS_NONE);
 	assert_int_equal(mh.msg_namelen, sizeof(struct sockaddr_in6));
 	assert_int_equal(mh.msg_controllen, CMSG_SPACE(sizeof(pi6)));
 	c = CMSG_FIRSTHDR(&mh);
@@ -331,6 +331,64 @@ static void test_msg_fill(void **state)
 	assert_memory_equal(&pi6.ipi6_addr, &((struct sockaddr_in6 *)&local)->sin6_addr, 16);
 	assert_int_equal(pi6.ipi6_ifindex, ((struct sockaddr_in6 *)&local)->sin6_scope_id);
 	assert_true(pi6.ipi6_ifindex != 0);
+	/* with a TOS: IPV6_TCLASS after the pktinfo (RFC 6040 4.1: the outer ECN field) */
+	udp_msg_fill(&mh, ctl.buf, &local, &peer, &iov, 1, 0x02);
+	assert_int_equal(mh.msg_controllen, CMSG_SPACE(sizeof(pi6)) + CMSG_SPACE(sizeof(int)));
+	c = CMSG_NXTHDR(&mh, CMSG_FIRSTHDR(&mh));
+	assert_true(c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS);
+	assert_int_equal(*(int *)CMSG_DATA(c), 0x02);
+	assert_null(CMSG_NXTHDR(&mh, c));
+	/* IPv4, no source address: IP_TOS alone; out of range: nothing */
+	assert_int_equal(udp_addr_parse("192.0.2.9", 4500, &peer), 0);
+	udp_msg_fill(&mh, ctl.buf, NULL, &peer, &iov, 1, 0x03);
+	assert_int_equal(mh.msg_controllen, CMSG_SPACE(sizeof(int)));
+	c = CMSG_FIRSTHDR(&mh);
+	assert_true(c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS);
+	assert_int_equal(*(int *)CMSG_DATA(c), 0x03);
+	udp_msg_fill(&mh, ctl.buf, NULL, &peer, &iov, 1, 0x100);
+	assert_true(mh.msg_control == NULL && mh.msg_controllen == 0);
+}
+
+/* The outer TOS set with udp_msg_fill arrives in udp_dgram.tos on the NAT-T socket. */
+static void test_natt_tos(void **state)
+{
+	static const char *const addrs[] = { "127.0.0.1" };
+	static const int tos[] = { 0x00, 0x01, 0x02, 0x03, 0xb8 | 0x03 };
+	static const uint8_t esp[] = { 0, 0, 0x10, 0x01, 0, 0, 0, 1 };
+	union {
+		char buf[UDP_SRC_CMSG_SPACE];
+		struct cmsghdr align;
+	} ctl;
+	uint8_t bufs[8][64];
+	struct udp_dgram d[8];
+	struct sockaddr_storage to;
+	struct iovec iov = { .iov_base = (void *)esp, .iov_len = sizeof(esp) };
+	struct msghdr mh;
+	struct udp *u;
+	int peer = peer_open(AF_INET);
+	size_t n = sizeof(tos) / sizeof(tos[0]);
+	(void)state;
+
+	assert_int_equal(udp_open(&u, addrs, 1, 0, 0), 0);
+	sock_target(udp_sock_get(u, 1), NULL, &to);
+	for (size_t i = 0; i < n; i++) {
+		udp_msg_fill(&mh, ctl.buf, NULL, &to, &iov, 1, tos[i]);
+		assert_int_equal(sendmsg(peer, &mh, 0), (ssize_t)sizeof(esp));
+	}
+	for (size_t i = 0; i < n; i++)
+		d[i] = (struct udp_dgram){ .data = bufs[i], .cap = sizeof(bufs[i]), .tos = 0x55 };
+	assert_int_equal(udp_recv_batch(udp_sock_get(u, 1), d, n), (int)n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(d[i].tos, tos[i]);
+	/* the IKE port does not ask for it: 0 */
+	sock_target(udp_sock_get(u, 0), NULL, &to);
+	udp_msg_fill(&mh, ctl.buf, NULL, &to, &iov, 1, 0x03);
+	assert_int_equal(sendmsg(peer, &mh, 0), (ssize_t)sizeof(esp));
+	d[0].tos = 0x55;
+	assert_int_equal(udp_recv_batch(udp_sock_get(u, 0), d, 1), 1);
+	assert_int_equal(d[0].tos, 0);
+	close(peer);
+	udp_free(u);
 }
 
 static void test_natt_demux_three_kinds(void **state)
@@ -501,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_pktinfo_v4_reply_from_local),
 		cmocka_unit_test(test_pktinfo_v6),
 		cmocka_unit_test(test_msg_fill),
+		cmocka_unit_test(test_natt_tos),
 		cmocka_unit_test(test_natt_demux_three_kinds),
 		cmocka_unit_test(test_send_ike_on_natt_adds_marker),
 		cmocka_unit_test(test_batch_receive),

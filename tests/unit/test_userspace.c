@@ -374,6 +374,39 @@ static void test_inbound(void **state)
 }
 
 /* last_in_ms: authentic, fresh inbound packets only (DPD's sign of life). */
+/* RFC 7296 2.8: a pair we made by answering the client's rekey carries our traffic only
+ * once the client has been heard on it (our answer may have been lost); until then the
+ * pair the client is heard on does, and with nothing heard anywhere the newest. */
+static void test_out_waits_for_client(void **state)
+{
+	struct fix *f = *state;
+	const struct dataplane_ops *ops = f->dp->ops;
+	struct dp_child c, fresh;
+	struct esp_sa tx, rx, ftx, frx;
+	uint8_t inner[80], got[256];
+	uint32_t reqid;
+
+	child_up(f, 9, &c, &tx, &rx);
+	ip4_make(inner, sizeof(inner), vip_of(9), 0xc0000201);
+	f->now = 1000;
+	assert_int_equal(inject(f, &tx, inner, sizeof(inner)), 0); /* the old pair is in use */
+	assert_int_equal(read(f->tun, got, sizeof(got)), sizeof(inner));
+	child_more(&fresh, 9, 909, 0xc0000200u); /* the rekey we answered */
+	assert_int_equal(ops->child_add(f->dp, &fresh), 0);
+	client_sa(&fresh, &ftx, &frx);
+	assert_int_equal(out_reqid(f, 0xc0000207, vip_of(9), &reqid), 0);
+	assert_int_equal(reqid, c.reqid);
+	f->now = 2000;
+	assert_int_equal(inject(f, &ftx, inner, sizeof(inner)), 0); /* the client has it */
+	assert_int_equal(read(f->tun, got, sizeof(got)), sizeof(inner));
+	assert_int_equal(out_reqid(f, 0xc0000207, vip_of(9), &reqid), 0);
+	assert_int_equal(reqid, 909);
+	/* the old pair goes, the new one stays */
+	assert_int_equal(ops->child_del(f->dp, c.reqid), 0);
+	assert_int_equal(out_reqid(f, 0xc0000207, vip_of(9), &reqid), 0);
+	assert_int_equal(reqid, 909);
+}
+
 static void test_last_in(void **state)
 {
 	struct fix *f = *state;
@@ -668,6 +701,133 @@ static void test_via_udp(void **state)
 	assert_memory_equal(got, inner, sizeof(inner));
 }
 
+/* --- ECN (RFC 6040, normal mode) --- */
+
+static uint16_t ip4_sum(const uint8_t *h)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i < 20; i += 2)
+		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* ip4_make with ECN field ecn and a right header checksum. */
+static void ip4_ecn_make(uint8_t *p, size_t len, uint32_t src, uint32_t dst, int ecn)
+{
+	uint16_t c;
+
+	ip4_make(p, len, src, dst);
+	p[1] = (uint8_t)ecn;
+	c = (uint16_t)~ip4_sum(p);
+	p[10] = (uint8_t)(c >> 8);
+	p[11] = (uint8_t)c;
+}
+
+/* RFC 6040 4.2 Figure 4 through the inbound path: [inner][outer] -> inner, -1 = drop. */
+static void test_inbound_ecn(void **state)
+{
+	static const int table[4][4] = {
+		/* outer: Not-ECT, ECT(1), ECT(0), CE */
+		[ESP_ECN_NOT_ECT] = { 0, 0, 0, -1 },
+		[ESP_ECN_ECT1] = { 1, 1, 1, 3 },
+		[ESP_ECN_ECT0] = { 2, 1, 2, 3 },
+		[ESP_ECN_CE] = { 3, 3, 3, 3 },
+	};
+	struct fix *f = *state;
+	struct dp_child c;
+	struct esp_sa tx, rx;
+	uint8_t inner[60], got[256], pkt[2048];
+	size_t n;
+	uint64_t drops = 0;
+
+	child_up(f, 5, &c, &tx, &rx);
+	for (int in = 0; in < 4; in++) {
+		for (int out = 0; out < 4; out++) {
+			int rc;
+
+			ip4_ecn_make(inner, sizeof(inner), vip_of(5), 0xc0000205, in);
+			assert_int_equal(esp_encap(&f->ex, &tx, inner, sizeof(inner), pkt,
+						   sizeof(pkt), &n), 0);
+			/* DSCP bits in the outer byte never reach the inner header */
+			rc = dp_userspace_esp_input_tos(f->dp, pkt, n, (uint8_t)(0xb8 | out));
+			if (table[in][out] < 0) {
+				assert_int_equal(rc, -ECANCELED);
+				assert_int_equal(dp_userspace_stats(f->dp)->ecn_drops, ++drops);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			assert_int_equal(read(f->tun, got, sizeof(got)), sizeof(inner));
+			assert_int_equal(got[1], table[in][out]);
+			assert_int_equal(ip4_sum(got), 0xffff);
+			assert_memory_equal(got + 12, inner + 12, sizeof(inner) - 12);
+		}
+	}
+	assert_int_equal(read(f->tun, got, sizeof(got)), -1);
+	assert_int_equal(dp_userspace_stats(f->dp)->bad_inner, 0);
+}
+
+/* The outer TOS byte of the next datagram the client gets (IP_RECVTOS on its socket). */
+static int client_tos(struct out_fix *o)
+{
+	uint8_t pkt[2048];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = pkt, .iov_len = sizeof(pkt) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+
+	assert_true(recvmsg(o->client, &mh, 0) > 0);
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS)
+			return *(uint8_t *)CMSG_DATA(c);
+	fail_msg("no IP_TOS");
+	return -1;
+}
+
+/* RFC 6040 4.1: the inner ECN field goes into the outer header; through the NAT-T socket
+ * the outer CE comes back onto an ECT(0) inner packet. */
+static void test_ecn_via_udp(void **state)
+{
+	struct out_fix *o = *state;
+	struct fix *f = &o->f;
+	struct dp_child c;
+	struct esp_sa tx, rx;
+	uint8_t inner[64], pkt[256], got[256];
+	size_t n;
+	int one = 1, ce = ESP_ECN_CE;
+
+	assert_int_equal(setsockopt(o->client, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one)), 0);
+	child_make(&c, 6);
+	c.local = o->gw_addr;
+	c.peer = o->client_addr;
+	assert_int_equal(f->dp->ops->child_add(f->dp, &c), 0);
+	client_sa(&c, &tx, &rx);
+	for (int ecn = 0; ecn < 4; ecn++) {
+		ip4_ecn_make(inner, 60, 0xc0000207, vip_of(6), ecn);
+		assert_int_equal(write(f->tun, inner, 60), 60);
+	}
+	assert_int_equal(dp_userspace_tun_drain(f->dp), 4);
+	for (int ecn = 0; ecn < 4; ecn++)
+		assert_int_equal(client_tos(o), ecn);
+	/* inbound: the client's packet is marked CE on the way */
+	assert_int_equal(udp_attach(o->udp, f->loop), 0);
+	assert_int_equal(setsockopt(o->client, IPPROTO_IP, IP_TOS, &ce, sizeof(ce)), 0);
+	ip4_ecn_make(inner, sizeof(inner), vip_of(6), 0xc0000201, ESP_ECN_ECT0);
+	assert_int_equal(esp_encap(&f->ex, &tx, inner, sizeof(inner), pkt, sizeof(pkt), &n), 0);
+	assert_int_equal(sendto(o->client, pkt, n, 0, (struct sockaddr *)&o->gw_addr,
+				sizeof(struct sockaddr_in)), (ssize_t)n);
+	for (int i = 0; i < 50 && read(f->tun, got, sizeof(got)) < 0; i++)
+		loop_run_once(f->loop, 20);
+	assert_int_equal(got[1], ESP_ECN_CE);
+	assert_int_equal(ip4_sum(got), 0xffff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +836,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rekey_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_waits_for_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_tfc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifetimes, setup, teardown),
@@ -683,6 +844,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_children_subnets, setup_out, teardown_out),
 		cmocka_unit_test_setup_teardown(test_update_peer, setup_out, teardown_out),
 		cmocka_unit_test_setup_teardown(test_via_udp, setup_out, teardown_out),
+		cmocka_unit_test_setup_teardown(test_inbound_ecn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ecn_via_udp, setup_out, teardown_out),
 	};
 
 	return cmocka_run_group_tests_name("userspace", tests, NULL, NULL);

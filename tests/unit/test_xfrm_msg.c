@@ -2,7 +2,7 @@
 /*
  * The XFRM message builders, checked by parsing every message back with libmnl; and the
  * parsers, fed hand-built kernel messages (expire, acquire, ack, SA and policy dumps).
- * Also the other pure half of the backend: the policy reference table (xfrm_pol.c).
+ * The policy reference table (xfrm_pol.c) has its own test_xfrm_pol.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,41 +18,13 @@
 
 #include "ikegw/ikev2.h"
 #include "ikegw/xfrm.h"
-#include "ikegw/xfrm_pol.h"
+#include "support/addr.h"
 
 #define RQ (XFRM_REQID_TAG | 7)
 
 static uint8_t buf[XFRM_MSG_BUFSIZE];
 
 /* --- helpers --- */
-
-static void ss4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in *s = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	s->sin_family = AF_INET;
-	s->sin_port = htons(port);
-	assert_int_equal(inet_pton(AF_INET, ip, &s->sin_addr), 1);
-}
-
-static void ss6(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	s->sin6_family = AF_INET6;
-	s->sin6_port = htons(port);
-	assert_int_equal(inet_pton(AF_INET6, ip, &s->sin6_addr), 1);
-}
-
-static void pfx(struct dp_prefix *p, int family, const char *ip, uint8_t plen)
-{
-	memset(p, 0, sizeof(*p));
-	p->family = (uint8_t)family;
-	p->plen = plen;
-	assert_int_equal(inet_pton(family, ip, p->addr), 1);
-}
 
 static void fill_key(uint8_t *k, size_t n, uint8_t seed)
 {
@@ -129,8 +101,8 @@ static void add_gcm(struct sockaddr_storage *src, struct sockaddr_storage *dst,
 				  .reqid = RQ, .soft_s = 3000, .hard_s = 3600,
 				  .replay_window = 64 };
 
-	ss4(src, "198.51.100.7", 41000);
-	ss4(dst, "192.0.2.1", 4500);
+	ta_ss4(src, "198.51.100.7", 41000);
+	ta_ss4(dst, "192.0.2.1", 4500);
 	sa_gcm(sa, 256);
 	assert_int_equal(xfrm_msg_sa_add(buf, sizeof(buf), 99, &s), 0);
 }
@@ -220,8 +192,8 @@ static void test_sa_aead_chacha(void **state)
 	const struct xfrm_algo_aead *a;
 
 	(void)state;
-	ss4(&src, "192.0.2.1", 0);
-	ss4(&dst, "198.51.100.7", 0);
+	ta_ss4(&src, "192.0.2.1", 0);
+	ta_ss4(&dst, "198.51.100.7", 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.spi = 0x1000;
 	sa.encr_id = IKEV2_ENCR_CHACHA20_POLY1305;
@@ -251,8 +223,8 @@ static void test_sa_cbc_hmac(void **state)
 	struct parsed p;
 
 	(void)state;
-	ss4(&src, "192.0.2.1", 0);
-	ss4(&dst, "198.51.100.7", 0);
+	ta_ss4(&src, "192.0.2.1", 0);
+	ta_ss4(&dst, "198.51.100.7", 0);
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		const struct xfrm_algo *c;
 		const struct xfrm_algo_auth *h;
@@ -351,8 +323,8 @@ static void test_sa_ipv6(void **state)
 	const struct xfrm_usersa_info *i;
 
 	(void)state;
-	ss6(&src, "2001:db8::1", 4500);
-	ss6(&dst, "2001:db8:1::7", 4500);
+	ta_ss6(&src, "2001:db8::1", 4500);
+	ta_ss6(&dst, "2001:db8:1::7", 4500);
 	sa_gcm(&sa, 128);
 	assert_int_equal(xfrm_msg_sa_add(buf, sizeof(buf), 1, &s), 0);
 	parse(&p, XFRM_MSG_NEWSA, sizeof(*i));
@@ -370,9 +342,9 @@ static void test_sa_bad(void **state)
 	struct xfrm_sa_spec s = { .sa = &sa, .src = &src, .dst = &dst, .reqid = RQ };
 
 	(void)state;
-	ss4(&src, "192.0.2.1", 0);
-	ss4(&dst, "198.51.100.7", 0);
-	ss6(&six, "2001:db8::1", 0);
+	ta_ss4(&src, "192.0.2.1", 0);
+	ta_ss4(&dst, "198.51.100.7", 0);
+	ta_ss6(&six, "2001:db8::1", 0);
 	sa_gcm(&sa, 256);
 	sa.enc_key_len = 32; /* salt missing */
 	assert_int_equal(xfrm_msg_sa_add(buf, sizeof(buf), 1, &s), -EINVAL);
@@ -418,7 +390,7 @@ static void test_sa_id_msgs(void **state)
 	struct xfrm_usersa_id in;
 
 	(void)state;
-	ss4(&dst, "192.0.2.1", 4500);
+	ta_ss4(&dst, "192.0.2.1", 4500);
 	assert_int_equal(xfrm_msg_sa_id(buf, sizeof(buf), 5, XFRM_MSG_DELSA, &dst, 0xabcd), 0);
 	parse(&p, XFRM_MSG_DELSA, sizeof(*id));
 	id = p.body;
@@ -456,10 +428,10 @@ struct pol_fixture {
 
 static void pol_fixture(struct pol_fixture *f)
 {
-	ss4(&f->local, "192.0.2.1", 4500);
-	ss4(&f->peer, "198.51.100.7", 41000);
-	pfx(&f->vip, AF_INET, "10.99.0.7", 32);
-	pfx(&f->net, AF_INET, "10.0.0.77", 24); /* host bits set on purpose */
+	ta_ss4(&f->local, "192.0.2.1", 4500);
+	ta_ss4(&f->peer, "198.51.100.7", 41000);
+	ta_pfx(&f->vip, AF_INET, "10.99.0.7", 32);
+	ta_pfx(&f->net, AF_INET, "10.0.0.77", 24); /* host bits set on purpose */
 }
 
 static void check_tmpl(const struct parsed *p, const struct sockaddr_storage *src,
@@ -521,7 +493,7 @@ static void test_policy_in_fwd(void **state)
 
 	(void)state;
 	pol_fixture(&f);
-	pfx(&f.net, AF_INET, "0.0.0.0", 0); /* full tunnel */
+	ta_pfx(&f.net, AF_INET, "0.0.0.0", 0); /* full tunnel */
 	for (size_t k = 0; k < 2; k++) {
 		s = (struct xfrm_pol_spec){ dirs[k], &f.vip, &f.net, &f.peer, &f.local, RQ };
 		assert_int_equal(xfrm_msg_policy_add(buf, sizeof(buf), 3, &s, false), 0);
@@ -548,8 +520,8 @@ static void test_policy_ipv6_inner(void **state)
 
 	(void)state;
 	pol_fixture(&f); /* IPv6 inside an IPv4 tunnel */
-	pfx(&vip6, AF_INET6, "fd00:99::7", 128);
-	pfx(&net6, AF_INET6, "fd00:10::ffff", 33);
+	ta_pfx(&vip6, AF_INET6, "fd00:99::7", 128);
+	ta_pfx(&net6, AF_INET6, "fd00:10::ffff", 33);
 	s = (struct xfrm_pol_spec){ XFRM_POLICY_OUT, &net6, &vip6, &f.local, &f.peer, RQ };
 	assert_int_equal(xfrm_msg_policy_add(buf, sizeof(buf), 3, &s, false), 0);
 	parse(&p, XFRM_MSG_NEWPOLICY, sizeof(*i));
@@ -598,8 +570,8 @@ static void test_policy_bad(void **state)
 
 	(void)state;
 	pol_fixture(&f);
-	pfx(&v6, AF_INET6, "fd00::1", 128);
-	ss6(&six, "2001:db8::1", 0);
+	ta_pfx(&v6, AF_INET6, "fd00::1", 128);
+	ta_ss6(&six, "2001:db8::1", 0);
 	s = (struct xfrm_pol_spec){ 7, &f.net, &f.vip, &f.local, &f.peer, RQ };
 	assert_int_equal(xfrm_msg_policy_add(buf, sizeof(buf), 1, &s, false), -EINVAL);
 	assert_int_equal(xfrm_msg_policy_del(buf, sizeof(buf), 1, &s), -EINVAL);
@@ -655,8 +627,8 @@ static void test_sa_move(void **state)
 
 	(void)state;
 	fake_getsa(got, sizeof(got));
-	ss4(&src, "203.0.113.9", 50000); /* the client moved */
-	ss4(&dst, "192.0.2.1", 4500);
+	ta_ss4(&src, "203.0.113.9", 50000); /* the client moved */
+	ta_ss4(&dst, "192.0.2.1", 4500);
 	assert_int_equal(xfrm_msg_sa_move(buf, sizeof(buf), 11, XFRM_MSG_NEWSA,
 					  (const struct nlmsghdr *)got, &src, &dst, true), 0);
 	parse(&p, XFRM_MSG_NEWSA, sizeof(*i));
@@ -871,94 +843,6 @@ static void test_counters(void **state)
 	assert_true(c.last_in_ms == 3000);
 }
 
-static struct xfrm_pol_spec pol_of(const struct pol_fixture *f, uint32_t reqid)
-{
-	return (struct xfrm_pol_spec){ XFRM_POLICY_OUT, &f->net, &f->vip, &f->local, &f->peer,
-				       reqid };
-}
-
-/* Two users of one selector (a rekey): one policy, pointing at the newer, then back. */
-static void test_poltab(void **state)
-{
-	struct xfrm_poltab *t = xfrm_poltab_new();
-	struct pol_fixture f, g;
-	struct xfrm_pol_spec a, b;
-	struct xfrm_pol_msg m;
-	enum xfrm_pol_act act;
-
-	(void)state;
-	assert_non_null(t);
-	pol_fixture(&f);
-	pol_fixture(&g);
-	pfx(&g.net, AF_INET, "10.0.0.0", 24); /* the same prefix without the host bits */
-	a = pol_of(&f, RQ);
-	b = pol_of(&g, RQ + 1);
-	assert_int_equal(xfrm_poltab_ref(t, &a, &act), 0);
-	assert_int_equal(act, XFRM_POL_NEW);
-	assert_int_equal(xfrm_poltab_ref(t, &a, &act), -EEXIST);
-	assert_int_equal(xfrm_poltab_ref(t, &b, &act), 0);
-	assert_int_equal(act, XFRM_POL_UPDATE);
-	assert_int_equal(xfrm_poltab_count(t), 1);
-	/* the older user's peer moves: the kernel's template names the newer one */
-	ss4(&f.peer, "203.0.113.9", 4500);
-	assert_int_equal(xfrm_poltab_move(t, &a, &act), 0);
-	assert_int_equal(act, XFRM_POL_KEEP);
-	assert_int_equal(xfrm_poltab_move(t, &b, &act), 0);
-	assert_int_equal(act, XFRM_POL_UPDATE);
-	/* the newer goes: back to the older, with its new peer */
-	assert_int_equal(xfrm_poltab_unref(t, &b, &act, &m), 0);
-	assert_int_equal(act, XFRM_POL_UPDATE);
-	assert_int_equal(m.spec.reqid, RQ);
-	assert_int_equal(m.spec.dir, XFRM_POLICY_OUT);
-	assert_memory_equal(m.spec.tmpl_dst, &f.peer, sizeof(struct sockaddr_in));
-	assert_memory_equal(m.spec.src, &g.net, sizeof(g.net));
-	/* the older goes first: nothing to tell; then the last one: delete */
-	assert_int_equal(xfrm_poltab_ref(t, &b, &act), 0);
-	assert_int_equal(xfrm_poltab_unref(t, &a, &act, &m), 0);
-	assert_int_equal(act, XFRM_POL_KEEP);
-	assert_int_equal(xfrm_poltab_unref(t, &b, &act, &m), 0);
-	assert_int_equal(act, XFRM_POL_DELETE);
-	assert_int_equal(m.spec.reqid, RQ + 1);
-	assert_int_equal(xfrm_poltab_count(t), 0);
-	assert_int_equal(xfrm_poltab_unref(t, &b, &act, &m), -ENOENT);
-	assert_int_equal(xfrm_poltab_move(t, &b, &act), -ENOENT);
-	xfrm_poltab_free(t);
-}
-
-/* Other directions and selectors are other policies; bad prefixes are refused. */
-static void test_poltab_keys(void **state)
-{
-	struct xfrm_poltab *t = xfrm_poltab_new();
-	struct pol_fixture f;
-	struct xfrm_pol_spec p;
-	struct dp_prefix bad;
-	enum xfrm_pol_act act;
-
-	(void)state;
-	pol_fixture(&f);
-	p = pol_of(&f, RQ);
-	assert_int_equal(xfrm_poltab_ref(t, &p, &act), 0);
-	p.dir = XFRM_POLICY_FWD;
-	assert_int_equal(xfrm_poltab_ref(t, &p, &act), 0);
-	assert_int_equal(act, XFRM_POL_NEW);
-	pfx(&f.net, AF_INET, "10.0.0.0", 25);
-	assert_int_equal(xfrm_poltab_ref(t, &p, &act), 0);
-	assert_int_equal(act, XFRM_POL_NEW);
-	assert_int_equal(xfrm_poltab_count(t), 3);
-	pfx(&bad, AF_INET, "10.0.0.0", 33);
-	p.src = &bad;
-	assert_int_equal(xfrm_poltab_ref(t, &p, &act), -EINVAL);
-	bad.family = AF_UNIX;
-	assert_int_equal(xfrm_poltab_ref(t, &p, &act), -EINVAL);
-	p = pol_of(&f, RQ);
-	p.tmpl_src = &(struct sockaddr_storage){ .ss_family = AF_UNIX };
-	assert_int_equal(xfrm_poltab_ref(t, &p, &act), -EAFNOSUPPORT);
-	xfrm_poltab_clear(t);
-	assert_int_equal(xfrm_poltab_count(t), 0);
-	xfrm_poltab_free(t);
-	xfrm_poltab_free(NULL);
-}
-
 static void test_reqid_range(void **state)
 {
 	(void)state;
@@ -997,8 +881,6 @@ int main(void)
 		cmocka_unit_test(test_parse_sa),
 		cmocka_unit_test(test_parse_policy),
 		cmocka_unit_test(test_counters),
-		cmocka_unit_test(test_poltab),
-		cmocka_unit_test(test_poltab_keys),
 		cmocka_unit_test(test_reqid_range),
 	};
 

@@ -31,6 +31,7 @@
 #include "ikegw/ikev2.h"
 #include "ikegw/log.h"
 #include "ikegw/xfrm.h"
+#include "support/addr.h"
 
 static bool in_ns;
 
@@ -74,35 +75,17 @@ static int policy_count(char *out, size_t len)
 	return count_lines(out, "src ");
 }
 
-static void ss4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in *s = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	s->sin_family = AF_INET;
-	s->sin_port = htons(port);
-	assert_int_equal(inet_pton(AF_INET, ip, &s->sin_addr), 1);
-}
-
-static void pfx(struct dp_prefix *p, int family, const char *ip, uint8_t plen)
-{
-	memset(p, 0, sizeof(*p));
-	p->family = (uint8_t)family;
-	p->plen = plen;
-	assert_int_equal(inet_pton(family, ip, p->addr), 1);
-}
-
 static void sample_child(struct dp_child *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->reqid = 7;
-	ss4(&c->local, "192.0.2.1", 4500);
-	ss4(&c->peer, "198.51.100.7", 41000);
+	ta_ss4(&c->local, "192.0.2.1", 4500);
+	ta_ss4(&c->peer, "198.51.100.7", 41000);
 	c->encap = true;
-	pfx(&c->vip, AF_INET, "10.99.0.7", 32);
-	pfx(&c->subnets[0], AF_INET, "10.0.0.0", 24);
-	pfx(&c->subnets[1], AF_INET, "172.16.0.0", 12);
-	pfx(&c->subnets[2], AF_INET6, "fd00:10::", 64); /* other family than the VIP */
+	ta_pfx(&c->vip, AF_INET, "10.99.0.7", 32);
+	ta_pfx(&c->subnets[0], AF_INET, "10.0.0.0", 24);
+	ta_pfx(&c->subnets[1], AF_INET, "172.16.0.0", 12);
+	ta_pfx(&c->subnets[2], AF_INET6, "fd00:10::", 64); /* other family than the VIP */
 	c->n_subnets = 3;
 	c->soft_lifetime_s = 3000;
 	c->hard_lifetime_s = 3600;
@@ -199,7 +182,7 @@ static void test_policies(void **state)
 	dp->ops->free(dp);
 }
 
-/* How many policies' templates name this (untagged) reqid. */
+/* How many policies' templates (or SAs, in `ip xfrm state`) name this untagged reqid. */
 static int reqid_count(const char *out, uint32_t reqid)
 {
 	char needle[64];
@@ -213,15 +196,16 @@ static int reqid_count(const char *out, uint32_t reqid)
 
 /*
  * A rekey (RFC 7296 2.8) installs a child with the same selectors under a new reqid
- * before the old one goes: one kernel policy each, pointing at the newer; deleting the
- * newer points them back at the older; deleting the last removes them.  An additional
- * child (1.3.1) sharing one of the subnets shares only those policies.
+ * before the old one goes.  It shares the old one's kernel reqid, so the kernel's policies
+ * do not change at all (their templates keep naming the reqid the old SAs carry, and the
+ * kernel's inbound check keeps passing packets that still arrive on them); deleting the
+ * older pair keeps them as they are; deleting the last removes them.
  */
-static void test_policies_shared(void **state)
+static void test_policies_rekey(void **state)
 {
 	struct dataplane *dp;
-	struct dp_child old, new, more;
-	char out[16384];
+	struct dp_child old, new, next;
+	char before[16384], out[16384];
 
 	(void)state;
 	if (!in_ns)
@@ -230,34 +214,89 @@ static void test_policies_shared(void **state)
 	sample_child(&old);
 	new = old;
 	new.reqid = 8;
-	more = old;
-	more.reqid = 9;
-	more.n_subnets = 1;
-	pfx(&more.subnets[0], AF_INET, "10.0.0.1", 24); /* host bits: still 10.0.0.0/24 */
+	next = old;
+	next.reqid = 10;
 	assert_int_equal(xfrm_policies_add(dp, &old), 0);
+	assert_int_equal(policy_count(before, sizeof(before)), 6);
+	assert_int_equal(reqid_count(before, 7), 6);
 	assert_int_equal(xfrm_policies_add(dp, &new), 0);
+	assert_int_equal(xfrm_policies_kreqid(dp, 8), 7);
 	assert_int_equal(policy_count(out, sizeof(out)), 6);
-	assert_int_equal(reqid_count(out, 8), 6);
-	assert_int_equal(reqid_count(out, 7), 0);
-	assert_int_equal(xfrm_policies_add(dp, &more), 0);
-	assert_int_equal(policy_count(out, sizeof(out)), 6);
-	assert_int_equal(reqid_count(out, 9), 3);
-	assert_int_equal(reqid_count(out, 8), 3);
-	/* the newest of 10.0.0.0/24 goes: back to new; new goes: back to old */
-	assert_int_equal(xfrm_policies_del(dp, &more), 0);
-	assert_int_equal(policy_count(out, sizeof(out)), 6);
-	assert_int_equal(reqid_count(out, 8), 6);
+	assert_string_equal(out, before); /* not even rewritten */
+	assert_int_equal(xfrm_policies_del(dp, &old), 0);
+	policy_count(out, sizeof(out));
+	assert_string_equal(out, before);
+	assert_int_equal(xfrm_policies_kreqid(dp, 7), 0);
+	/* and the next generation, after the first is gone */
+	assert_int_equal(xfrm_policies_add(dp, &next), 0);
+	assert_int_equal(xfrm_policies_kreqid(dp, 10), 7);
 	assert_int_equal(xfrm_policies_del(dp, &new), 0);
-	assert_int_equal(policy_count(out, sizeof(out)), 6);
+	policy_count(out, sizeof(out));
+	assert_string_equal(out, before);
+	assert_int_equal(xfrm_policies_del(dp, &next), 0);
+	assert_int_equal(policy_count(out, sizeof(out)), 0);
+	dp->ops->free(dp);
+}
+
+/*
+ * Children that are no rekey get their own kernel reqid: other selectors (their own
+ * policies), or only some of the same ones (an additional Child SA, RFC 7296 1.3.1: it
+ * must not share, or outbound the kernel could send other selectors' traffic over its
+ * SA), whose shared policies name it while it lives.  A reused number that is still the
+ * kernel reqid of a later generation is not taken again.
+ */
+static void test_policies_own_reqid(void **state)
+{
+	struct dataplane *dp;
+	struct dp_child old, other, subset, new, reused;
+	char out[16384];
+
+	(void)state;
+	if (!in_ns)
+		skip();
+	dp = open_dp();
+	sample_child(&old);
+	other = old;
+	other.reqid = 9;
+	other.n_subnets = 1;
+	ta_pfx(&other.subnets[0], AF_INET, "192.168.50.0", 24);
+	subset = old;
+	subset.reqid = 11;
+	subset.n_subnets = 1;
+	ta_pfx(&subset.subnets[0], AF_INET, "10.0.0.1", 24); /* host bits: still 10.0.0.0/24 */
+	assert_int_equal(xfrm_policies_add(dp, &old), 0);
+	assert_int_equal(xfrm_policies_add(dp, &other), 0);
+	assert_int_equal(xfrm_policies_kreqid(dp, 9), 9);
+	assert_int_equal(policy_count(out, sizeof(out)), 9);
 	assert_int_equal(reqid_count(out, 7), 6);
-	assert_non_null(strstr(out, "src 10.0.0.0/24 dst 10.99.0.7/32 \n\tdir out"));
-	/* the usual order: the old one goes while the new one holds them */
+	assert_int_equal(reqid_count(out, 9), 3);
+	assert_non_null(strstr(out, "src 192.168.50.0/24 dst 10.99.0.7/32 \n\tdir out"));
+	assert_int_equal(xfrm_policies_add(dp, &subset), 0);
+	assert_int_equal(xfrm_policies_kreqid(dp, 11), 11);
+	assert_int_equal(policy_count(out, sizeof(out)), 9);
+	assert_int_equal(reqid_count(out, 11), 3);
+	assert_int_equal(reqid_count(out, 7), 3);
+	assert_int_equal(xfrm_policies_del(dp, &subset), 0);
+	assert_int_equal(policy_count(out, sizeof(out)), 9);
+	assert_int_equal(reqid_count(out, 7), 6);
+	/* 7 is rekeyed by 8 and goes; a new child that gets the number 7 again */
+	new = old;
+	new.reqid = 8;
 	assert_int_equal(xfrm_policies_add(dp, &new), 0);
 	assert_int_equal(xfrm_policies_del(dp, &old), 0);
-	assert_int_equal(policy_count(out, sizeof(out)), 6);
-	assert_int_equal(reqid_count(out, 8), 6);
+	reused = other;
+	reused.reqid = 7;
+	ta_pfx(&reused.subnets[0], AF_INET, "192.168.51.0", 24);
+	assert_int_equal(xfrm_policies_add(dp, &reused), 0);
+	assert_int_equal(xfrm_policies_kreqid(dp, 7), XFRM_REQID_MAX - 1);
+	assert_int_equal(policy_count(out, sizeof(out)), 12);
+	assert_int_equal(reqid_count(out, 7), 6);
+	assert_int_equal(reqid_count(out, XFRM_REQID_MAX - 1), 3);
 	assert_int_equal(xfrm_policies_del(dp, &new), 0);
+	assert_int_equal(xfrm_policies_del(dp, &reused), 0);
+	assert_int_equal(xfrm_policies_del(dp, &other), 0);
 	assert_int_equal(policy_count(out, sizeof(out)), 0);
+	assert_int_equal(xfrm_policies_kreqid(dp, 7), 0);
 	dp->ops->free(dp);
 }
 
@@ -448,16 +487,66 @@ static void test_child(void **state)
 	assert_int_equal(dp->ops->child_add(dp, &c), -EEXIST);
 	assert_int_equal(dp->ops->counters(dp, c.reqid, &ctr), 0);
 	assert_true(ctr.bytes_in == 0 && ctr.packets_out == 0);
-	ss4(&c.peer, "198.51.100.7", 42000); /* NAT rebinding */
+	ta_ss4(&c.peer, "198.51.100.7", 42000); /* NAT rebinding */
 	assert_int_equal(dp->ops->child_update_peer(dp, c.reqid, &c.peer), 0);
 	sh("ip xfrm state list 2>&1", out, sizeof(out));
 	assert_non_null(strstr(out, "sport 42000 dport 4500"));
-	ss4(&c.peer, "203.0.113.50", 4500); /* a new address */
+	ta_ss4(&c.peer, "203.0.113.50", 4500); /* a new address */
 	assert_int_equal(dp->ops->child_update_peer(dp, c.reqid, &c.peer), 0);
 	sh("ip xfrm state list 2>&1", out, sizeof(out));
 	assert_int_equal(count_lines(out, "src "), 2);
 	assert_non_null(strstr(out, "src 192.0.2.1 dst 203.0.113.50"));
 	assert_int_equal(dp->ops->child_del(dp, c.reqid), 0);
+	sh("ip xfrm state list 2>&1", out, sizeof(out));
+	assert_string_equal(out, "");
+	assert_int_equal(policy_count(out, sizeof(out)), 0);
+	dp->ops->free(dp);
+}
+
+/*
+ * On a kernel with ESP: a rekeyed pair's SAs carry the old pair's kernel reqid, the
+ * policies stay, and deleting the old pair leaves the new SAs and the policies alone.
+ */
+static void test_child_rekey(void **state)
+{
+	struct dataplane *dp;
+	struct dp_child old, new;
+	char before[16384], out[16384];
+	int rc;
+
+	(void)state;
+	if (!in_ns)
+		skip();
+	dp = open_dp();
+	sample_child(&old);
+	rc = dp->ops->child_add(dp, &old);
+	if (rc < 0) {
+		dp->ops->free(dp);
+		printf("SKIP: kernel has no ESP transform (child_add: %s)\n", strerror(-rc));
+		skip();
+	}
+	new = old;
+	new.reqid = 8;
+	new.in.spi = 0xc1000003;
+	new.out.spi = 0xc1000004;
+	policy_count(before, sizeof(before));
+	assert_int_equal(dp->ops->child_add(dp, &new), 0);
+	policy_count(out, sizeof(out));
+	assert_string_equal(out, before);
+	sh("ip xfrm state list 2>&1", out, sizeof(out));
+	assert_int_equal(count_lines(out, "src "), 4);
+	assert_int_equal(reqid_count(out, 7), 4);
+	assert_int_equal(dp->ops->child_del(dp, old.reqid), 0);
+	sh("ip xfrm state list 2>&1", out, sizeof(out));
+	assert_int_equal(count_lines(out, "src "), 2);
+	assert_non_null(strstr(out, "spi 0xc1000003"));
+	policy_count(out, sizeof(out));
+	assert_string_equal(out, before);
+	ta_ss4(&new.peer, "203.0.113.50", 4500); /* the peer moves: SAs and templates follow */
+	assert_int_equal(dp->ops->child_update_peer(dp, new.reqid, &new.peer), 0);
+	assert_int_equal(policy_count(out, sizeof(out)), 6);
+	assert_non_null(strstr(out, "tmpl src 192.0.2.1 dst 203.0.113.50"));
+	assert_int_equal(dp->ops->child_del(dp, new.reqid), 0);
 	sh("ip xfrm state list 2>&1", out, sizeof(out));
 	assert_string_equal(out, "");
 	assert_int_equal(policy_count(out, sizeof(out)), 0);
@@ -470,11 +559,13 @@ int main(void)
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_socket_opts),
 		cmocka_unit_test(test_policies),
-		cmocka_unit_test(test_policies_shared),
+		cmocka_unit_test(test_policies_rekey),
+		cmocka_unit_test(test_policies_own_reqid),
 		cmocka_unit_test(test_flush_leftovers),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_sa_formats),
 		cmocka_unit_test(test_child),
+		cmocka_unit_test(test_child_rekey),
 	};
 
 	return cmocka_run_group_tests_name("xfrm_ns", tests, ns_setup, NULL);
