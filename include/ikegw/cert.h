@@ -58,6 +58,14 @@ struct cert_store;
 struct cert_store *cert_store_new(const char *const *ca_paths, size_t n_ca,
 				  const char *const *crl_paths, size_t n_crl,
 				  struct cert_error *err);
+/*
+ * Reference counted: cert_store_new() returns the first reference, cert_store_up_ref()
+ * adds one (and returns st; NULL stays NULL), cert_store_free() drops one and frees the
+ * store with the last.  Atomic, so a job on another thread may hold one while a reload
+ * on the loop drops the gateway's.  The store is never changed after cert_store_new(),
+ * so every holder may verify with it concurrently.
+ */
+struct cert_store *cert_store_up_ref(struct cert_store *st);
 void cert_store_free(struct cert_store *st);
 
 /*
@@ -88,12 +96,18 @@ void cert_subject_text(X509 *cert, char *buf, size_t len);
 /* The certificate's public key, borrowed from cert (NULL if it has none usable). */
 EVP_PKEY *cert_pubkey(X509 *cert);
 
-/* Our own credentials: chain (leaf first) and the matching private key. */
+/*
+ * Our own credentials: chain (leaf first) and the matching private key, one set that
+ * belongs together.  Reference counted like the store: whoever signs with the key and
+ * sends the chain holds one reference to the set, so a reload in between cannot pair a
+ * signature with another chain.  Never changed after cert_own_new().
+ */
 struct cert_own;
 
 struct cert_own *cert_own_new(const char *chain_path, const char *key_path,
 			      struct cert_error *err);
-void cert_own_free(struct cert_own *own);
+struct cert_own *cert_own_up_ref(struct cert_own *own);  /* returns own; NULL-safe */
+void cert_own_free(struct cert_own *own);                /* drops one reference */
 X509 *cert_own_leaf(const struct cert_own *own);       /* borrowed */
 EVP_PKEY *cert_own_key(const struct cert_own *own);    /* borrowed, private */
 /* Number of DER certificates to send: the leaf, then each intermediate. */

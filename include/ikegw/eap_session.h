@@ -69,11 +69,16 @@ struct eap_session_cfg {
 	const char *nas_identifier;      /* RADIUS NAS-Identifier (may be NULL) */
 	const char *calling_station_id;  /* the client's address (may be NULL) */
 	const struct cert_own *own;      /* for eap-tls */
-	const struct cert_store *trust;
+	struct cert_store *trust;        /* for eap-tls (its server holds a reference) */
 	time_t now;                      /* eap-tls certificate checks at this time */
 	eap_session_done_fn *done;       /* required for eap-radius */
 	void *done_arg;
 	uint64_t owner_key;
+	/* Called at every entry (start, process) to put the daemon's current server_name,
+	 * mschapv2, lookup_arg, radius, nas_identifier, own and trust in cfg: a reload
+	 * between rounds frees the old ones.  NULL: the ones above stay. */
+	void (*refresh)(void *arg, struct eap_session_cfg *cfg);
+	void *refresh_arg;
 };
 
 /* The cfg is copied (its strings are not: they must outlive the session). */

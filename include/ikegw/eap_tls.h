@@ -66,7 +66,7 @@ int eap_tls_encode(struct wbuf *w, uint8_t code, uint8_t id, uint8_t flags,
 
 struct eap_tls_config {
 	const struct cert_own *own;     /* our chain and key (borrowed, must outlive) */
-	const struct cert_store *trust; /* trust.ca + trust.crl (borrowed) */
+	struct cert_store *trust;       /* trust.ca + trust.crl (the server takes a reference) */
 	time_t at;                      /* verification time (the loop's wall clock) */
 	size_t frag_size;               /* 0: EAP_TLS_FRAG_DEFAULT; >= EAP_TLS_FRAG_MIN */
 	size_t max_msg;                 /* 0: EAP_TLS_MSG_MAX_DEFAULT */

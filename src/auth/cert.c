@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +29,19 @@
 #define CERT_DEPTH_MAX 8
 #define CERT_OWN_MAX 8
 
+/*
+ * Both objects are shared read-only between the gateway (until a reload replaces them)
+ * and the jobs that use them (from submit to free), possibly on other threads: an atomic
+ * reference count decides who frees.
+ */
 struct cert_store {
+	atomic_size_t refs;
 	X509_STORE *store;
 	bool have_crls;
 };
 
 struct cert_own {
+	atomic_size_t refs;
 	EVP_PKEY *key;
 	X509 *certs[CERT_OWN_MAX];
 	uint8_t *der[CERT_OWN_MAX];
@@ -81,6 +89,21 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	(void)rwflag;
 	(void)u;
 	return -1;
+}
+
+/* ---- reference counts ----------------------------------------------------- */
+
+static void ref_get(atomic_size_t *refs)
+{
+	/* Taking one needs a reference already held: no ordering to establish. */
+	atomic_fetch_add_explicit(refs, 1, memory_order_relaxed);
+}
+
+/* Drop one; true for the last, whose holder frees.  acq_rel: every holder's use of the
+ * object happens before the free (the release of the others, the acquire of the last). */
+static bool ref_put(atomic_size_t *refs)
+{
+	return atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel) == 1;
 }
 
 /* ---- trust store ---------------------------------------------------------- */
@@ -151,6 +174,8 @@ struct cert_store *cert_store_new(const char *const *ca_paths, size_t n_ca,
 	size_t i;
 
 	err_reset(err);
+	if (st)
+		atomic_init(&st->refs, 1);
 	if (!st || !(st->store = X509_STORE_new())) {
 		err_set(err, CERT_E_NOMEM, "out of memory");
 		goto fail;
@@ -174,9 +199,16 @@ fail:
 	return NULL;
 }
 
+struct cert_store *cert_store_up_ref(struct cert_store *st)
+{
+	if (st)
+		ref_get(&st->refs);
+	return st;
+}
+
 void cert_store_free(struct cert_store *st)
 {
-	if (!st)
+	if (!st || !ref_put(&st->refs))
 		return;
 	X509_STORE_free(st->store);
 	free(st);
@@ -572,6 +604,7 @@ struct cert_own *cert_own_new(const char *chain_path, const char *key_path,
 		err_set(err, CERT_E_NOMEM, "out of memory");
 		return NULL;
 	}
+	atomic_init(&own->refs, 1);
 	if (own_load_chain(own, chain_path, err) != 0 || own_load_key(own, key_path, err) != 0 ||
 	    own_encode(own, err) != 0) {
 		cert_own_free(own);
@@ -580,11 +613,18 @@ struct cert_own *cert_own_new(const char *chain_path, const char *key_path,
 	return own;
 }
 
+struct cert_own *cert_own_up_ref(struct cert_own *own)
+{
+	if (own)
+		ref_get(&own->refs);
+	return own;
+}
+
 void cert_own_free(struct cert_own *own)
 {
 	size_t i;
 
-	if (!own)
+	if (!own || !ref_put(&own->refs))
 		return;
 	for (i = 0; i < own->n; i++) {
 		X509_free(own->certs[i]);

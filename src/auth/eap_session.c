@@ -123,6 +123,13 @@ void eap_session_free(struct eap_session *s)
 	free(s);
 }
 
+/* The daemon's objects as they are now: a reload between rounds replaced the old ones. */
+static void env_refresh(struct eap_session *s)
+{
+	if (s->cfg.refresh)
+		s->cfg.refresh(s->cfg.refresh_arg, &s->cfg);
+}
+
 int eap_session_start(struct eap_session *s, enum config_auth method, struct wbuf *out)
 {
 	const struct eap_method *m = method_find(method);
@@ -131,6 +138,7 @@ int eap_session_start(struct eap_session *s, enum config_auth method, struct wbu
 		return -EINVAL;
 	if (s->state == S_IDENTITY || s->state == S_METHOD || s->state == S_PENDING)
 		return -EBUSY;
+	env_refresh(s);
 	method_end(s);
 	s->m = m;
 	s->identity[0] = s->reason[0] = 0;
@@ -206,6 +214,7 @@ int eap_session_process(struct eap_session *s, const uint8_t *pkt, size_t len,
 		return -EINVAL;
 	if (s->state != S_IDENTITY && s->state != S_METHOD)
 		return s->state == S_PENDING ? -EBUSY : -EPROTO;
+	env_refresh(s);
 	if (eap_decode(pkt, len, &in) != 0 || in.code != EAP_CODE_RESPONSE)
 		return -EBADMSG;
 	if (s->state == S_IDENTITY && in.id != s->req_id)

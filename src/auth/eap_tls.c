@@ -302,6 +302,7 @@ struct eap_tls_server *eap_tls_server_new(const struct eap_tls_config *cfg, uint
 	if (!cfg || !(s = calloc(1, sizeof(*s))))
 		return NULL;
 	s->cfg = *cfg;
+	s->cfg.trust = cert_store_up_ref(cfg->trust); /* a reload may drop the caller's */
 	s->eap_id = eap_id;
 	if (!config_fill(&s->cfg) || !(s->ctx = ctx_new(s)) || !ssl_setup(s)) {
 		ERR_clear_error();
@@ -319,6 +320,7 @@ void eap_tls_server_free(struct eap_tls_server *s)
 	SSL_CTX_free(s->ctx);
 	X509_free(s->peer);
 	X509_free(s->anchor);
+	cert_store_free(s->cfg.trust);
 	free(s->obuf);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);

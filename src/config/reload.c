@@ -260,6 +260,11 @@ static void commit_pools(struct gw *gw, const struct config *nc, struct reload_p
 	gw->pools = p->pools;
 }
 
+/*
+ * The gateway drops its references to the old store and credential set; a crypto job in
+ * flight holds its own (ike_auth_cert.c, ike_auth_sign.c) and frees the last one, so it
+ * finishes with what it was submitted with, and later requests get the new ones.
+ */
 static void commit_trust(struct gw *gw, struct reload_plan *p)
 {
 	cert_store_free(gw->trust);

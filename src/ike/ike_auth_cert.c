@@ -6,9 +6,9 @@
  * signature are checked in a job on copies (CERT data, IDi, AUTH data); done() chooses
  * the profile and goes on with the round.
  *
- * The trust store is borrowed: it is only read, and it lives until a reload replaces it.
- * Before jobs run on other threads the store needs a reference of its own (cert.c), or a
- * reload must wait for jobs in flight.
+ * The job holds its own reference to the trust store from submit to free: a reload
+ * meanwhile drops only the gateway's, so the chain is checked against the CAs and CRLs
+ * of the moment the request arrived, and the store outlives every job that reads it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +33,7 @@ struct cert_job {
 	uint32_t sa_id;
 	bool in_flow;                 /* a later round (RFC 4739) or the first one */
 	size_t rounds;                /* first round: the rounds the client announced */
-	const struct cert_store *trust;
+	struct cert_store *trust;     /* our reference: a reload may replace gw->trust */
 	time_t at;                    /* certificate validity time */
 	struct cert_der der[AUTH_MAX_CERTS];
 	size_t n_der;
@@ -52,6 +52,7 @@ static void cert_job_free(struct cert_job *c)
 {
 	X509_free(c->leaf);
 	X509_free(c->anchor);
+	cert_store_free(c->trust);
 	free(c->data);
 	free(c->octets);
 	auth_kept_clear(&c->kept);
@@ -193,7 +194,7 @@ static int cert_prepare(struct auth_ctx *a, struct cert_job *c)
 		return auth_fail(a, "cannot compute AUTH octets", NULL);
 	if (copy_inputs(c, a, total) != 0 || auth_keep(a->m, NULL, 0, &c->kept) != 0)
 		return -ENOMEM;
-	c->trust = sa->gw->trust;
+	c->trust = cert_store_up_ref(sa->gw->trust);
 	c->at = gw_time(sa->gw);
 	return 0;
 }

@@ -40,17 +40,31 @@ static int user_lookup(void *arg, const char *name, uint8_t nt_hash[16])
 	return -ENOENT;
 }
 
+/* What an EAP conversation borrows from the daemon, as it is now (a reload replaces
+ * the config, the RADIUS client and the credentials between two rounds). */
+static void eap_env(void *arg, struct eap_session_cfg *c)
+{
+	struct gw *gw = arg;
+
+	c->server_name = gw->cfg->gateway.id;
+	c->nas_identifier = gw->cfg->gateway.id;
+	c->mschapv2 = gw->mschapv2;
+	c->lookup_arg = gw;
+	c->radius = gw->radius;
+	c->own = gw->own;
+	c->trust = gw->trust;
+}
+
 struct eap_session *auth_eap_session_new(struct ike_sa *sa, struct auth_flow *f)
 {
 	struct gw *gw = sa->gw;
 	struct eap_session_cfg c = {
-		.ike_identity = f->round_id, .server_name = gw->cfg->gateway.id,
-		.mschapv2 = gw->mschapv2, .lookup = user_lookup, .lookup_arg = gw,
-		.radius = gw->radius, .nas_identifier = gw->cfg->gateway.id,
-		.own = gw->own, .trust = gw->trust, .now = gw_time(gw),
+		.ike_identity = f->round_id, .lookup = user_lookup, .now = gw_time(gw),
 		.done = eap_done, .done_arg = gw, .owner_key = sa->ent.spi_local,
+		.refresh = eap_env, .refresh_arg = gw,
 	};
 
+	eap_env(gw, &c);
 	auth_peer_text(sa, f->peer, sizeof(f->peer));
 	c.calling_station_id = f->peer;
 	return eap_session_new(&c);

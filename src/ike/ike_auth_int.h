@@ -120,7 +120,9 @@ void auth_cert_submit(struct auth_ctx *a, size_t rounds);
 
 /* ---- ike_auth_sign.c ---- */
 /* Our signed AUTH (RFC 7296 2.15, RFC 7427 when the client announced hashes). */
+struct cert_own;
 struct auth_self {
+	struct cert_own *own;      /* the sign job's reference: key signed with, chain sent */
 	uint8_t id_type;
 	uint8_t id[AUTH_ID_MAX];
 	size_t id_len;
@@ -128,8 +130,8 @@ struct auth_self {
 	uint8_t sig[AUTH_SIG_MAX];
 	size_t sig_len;
 };
-/* IDr, our CERTs, AUTH into a response. */
-void auth_self_encode(struct ike_sa *sa, const struct auth_self *s, struct codec_enc *e);
+/* IDr, the CERTs of s->own (leaf first), AUTH into a response. */
+void auth_self_encode(const struct auth_self *s, struct codec_enc *e);
 /* What comes after our signature: the answer it goes into. */
 enum auth_then {
 	AUTH_THEN_FINAL,     /* the client is in: CP, Child SA (kept request) */

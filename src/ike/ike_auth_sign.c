@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Our own AUTH (RFC 7296 2.15, RFC 7427): the octets are computed on the loop (a PRF over
- * our IDr with SK_pr), the signature in a job with its own reference to our key, and
- * done() sends the answer it goes into: IDr, CERT (always: some clients send no CERTREQ),
- * AUTH, then what the step needs (CP + Child SA, nothing, or the first EAP request).
+ * our IDr with SK_pr), the signature in a job, and done() sends the answer it goes into:
+ * IDr, CERT (always: some clients send no CERTREQ), AUTH, then what the step needs (CP +
+ * Child SA, nothing, or the first EAP request).
+ *
+ * The job holds one reference to our credential set (chain + key) from submit to free and
+ * takes both the key it signs with and the CERT payloads it sends from it: a reload in
+ * between replaces gw->own for later answers, never half of this one (RFC 7296 3.6: the
+ * first CERT holds the key that verifies AUTH).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,11 +34,10 @@ struct sign_job {
 	struct gw *gw;
 	uint64_t spi;             /* our SPI: done() finds the SA again */
 	uint32_t sa_id;
-	EVP_PKEY *key;            /* our private key, up_ref'd: a reload may replace it */
 	int hash;                 /* RFC 7427 hash, 0 for the classic method of the key */
 	uint8_t *octets;          /* ResponderSignedOctets */
 	size_t octets_len;
-	struct auth_self self;    /* IDr (in), method and signature (out) */
+	struct auth_self self;    /* IDr, our credentials (in), method and signature (out) */
 	enum auth_then then;
 	struct auth_kept kept;    /* AUTH_THEN_FINAL: the request (CP, SA, TSi, TSr) */
 	uint8_t eap[EAP_FIRST_MAX];
@@ -43,7 +47,7 @@ struct sign_job {
 
 static void sign_job_free(struct sign_job *s)
 {
-	EVP_PKEY_free(s->key);
+	cert_own_free(s->self.own);
 	free(s->octets);
 	auth_kept_clear(&s->kept);
 	OPENSSL_cleanse(s, sizeof(*s));
@@ -54,29 +58,29 @@ static void sign_job_free(struct sign_job *s)
 static void sign_run(struct job *job)
 {
 	struct sign_job *s = container_of(job, struct sign_job, job);
+	EVP_PKEY *key = cert_own_key(s->self.own);
 	struct wbuf w;
 	int method;
 
 	wbuf_init(&w, s->self.sig, sizeof(s->self.sig));
 	if (s->hash > 0) {
 		s->self.method = IKEV2_AUTH_DIGITAL_SIGNATURE;
-		job->rc = sig_ds_sign(s->key, s->hash, false, s->octets, s->octets_len, &w);
-	} else if ((method = sig_classic_method(s->key)) < 0) {
+		job->rc = sig_ds_sign(key, s->hash, false, s->octets, s->octets_len, &w);
+	} else if ((method = sig_classic_method(key)) < 0) {
 		job->rc = method;
 	} else {
 		s->self.method = (uint8_t)method;
-		job->rc = sig_classic_sign(s->key, method, false, s->octets, s->octets_len, &w);
+		job->rc = sig_classic_sign(key, method, false, s->octets, s->octets_len, &w);
 	}
 	s->self.sig_len = wbuf_len(&w);
 }
 
-void auth_self_encode(struct ike_sa *sa, const struct auth_self *s, struct codec_enc *e)
+/* The chain of the set we signed with, not gw->own: a reload may have replaced that. */
+void auth_self_encode(const struct auth_self *s, struct codec_enc *e)
 {
-	struct gw *gw = sa->gw;
-
 	codec_enc_id(e, IKEV2_PL_IDR, s->id_type, s->id, s->id_len);
-	for (size_t i = 0; i < cert_own_count(gw->own); i++) {
-		struct cert_der d = cert_own_der(gw->own, i);
+	for (size_t i = 0; i < cert_own_count(s->own); i++) {
+		struct cert_der d = cert_own_der(s->own, i);
 
 		codec_enc_cert(e, IKEV2_PL_CERT, IKEV2_CERT_X509_SIG, d.der, d.len);
 	}
@@ -92,13 +96,14 @@ static int fill_final(struct ike_sa *sa, const void *arg, struct codec_enc *e)
 {
 	const struct final_arg *o = arg;
 
-	auth_self_encode(sa, o->self, e);
+	auth_self_encode(o->self, e);
 	return auth_fill_child(sa, o->m, e);
 }
 
 static int fill_self(struct ike_sa *sa, const void *arg, struct codec_enc *e)
 {
-	auth_self_encode(sa, arg, e);
+	(void)sa;
+	auth_self_encode(arg, e);
 	return 0;
 }
 
@@ -108,7 +113,8 @@ static int fill_first_eap(struct ike_sa *sa, const void *arg, struct codec_enc *
 	const struct sign_job *s = arg;
 	struct eap_pkt p;
 
-	auth_self_encode(sa, &s->self, e);
+	(void)sa;
+	auth_self_encode(&s->self, e);
 	if (eap_decode(s->eap, s->eap_len, &p) != 0)
 		return -EINVAL;
 	codec_enc_eap(e, p.code, p.id, p.type, p.data, p.data_len);
@@ -159,7 +165,8 @@ static void sign_done(struct job *job)
 	auth_job_end(gw, spi, id);
 }
 
-/* On the loop: IDr, the octets over it, the hash (RFC 7427 4), our key's reference. */
+/* On the loop: our credential set's reference, IDr (a DN comes from gw->own: the same
+ * set), the octets over it, the hash (RFC 7427 4). */
 static int sign_prepare(struct ike_sa *sa, struct sign_job *s)
 {
 	struct gw *gw = sa->gw;
@@ -168,6 +175,9 @@ static int sign_prepare(struct ike_sa *sa, struct sign_job *s)
 	struct wbuf w;
 	int rc, hash;
 
+	s->self.own = cert_own_up_ref(gw->own);
+	if (!cert_own_key(s->self.own))
+		return -EINVAL;
 	memset(body, 0, 4);
 	rc = auth_our_id(gw, &s->self.id_type, body + 4, sizeof(body) - 4, &s->self.id_len);
 	if (rc != 0)
@@ -181,12 +191,7 @@ static int sign_prepare(struct ike_sa *sa, struct sign_job *s)
 	if ((rc = auth_responder_octets(sa, &idb, &w)) != 0)
 		return rc;
 	s->octets_len = wbuf_len(&w);
-	s->key = cert_own_key(gw->own);
-	if (!s->key || EVP_PKEY_up_ref(s->key) != 1) {
-		s->key = NULL;
-		return -EINVAL;
-	}
-	hash = sig_choose_hash(sa->sighash, sa->sighash_len, s->key);
+	hash = sig_choose_hash(sa->sighash, sa->sighash_len, cert_own_key(s->self.own));
 	s->hash = sa->sighash_len && hash > 0 ? hash : 0;
 	return 0;
 }

@@ -30,6 +30,7 @@
 #include "ikegw/mschapv2.h"
 #include "ikegw/radius.h"
 #include "ikegw/radius_client.h"
+#include "ikegw/reload.h"
 #include "support/fake_radius.h"
 #include "support/ike_initiator.h"
 
@@ -593,16 +594,16 @@ static void addr4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
 	assert_int_equal(inet_pton(AF_INET, ip, &a->sin_addr), 1);
 }
 
-static struct gwh *gwh_new(void)
+/* The test gateway's config, as the daemon loads it (a file, with host checks). */
+static struct config *gwh_config(void)
 {
-	struct gwh *h = calloc(1, sizeof(*h));
 	const char *top = getenv("IKEGW_TOP");
 	char path[] = "/tmp/ikegw-test-eap-XXXXXX", pki[512];
 	struct config_errors errs;
+	struct config *cfg = NULL;
 	int fd = mkstemp(path);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 
-	assert_non_null(h);
 	assert_non_null(f);
 	snprintf(pki, sizeof(pki), "%s/tests/data/pki", top ? top : ".");
 	fprintf(f, "gateway:\n  id: vpn.example.test\n  listen: [192.0.2.1]\n"
@@ -615,11 +616,20 @@ static struct gwh *gwh_new(void)
 		pki, pki, pki);
 	fclose(f);
 	config_errors_init(&errs);
-	if (config_load(path, &h->cfg, &errs) != 0)
+	if (config_load(path, &cfg, &errs) != 0)
 		config_errors_print(&errs, stderr);
 	config_errors_clear(&errs);
 	unlink(path);
-	assert_non_null(h->cfg);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+static struct gwh *gwh_new(void)
+{
+	struct gwh *h = calloc(1, sizeof(*h));
+
+	assert_non_null(h);
+	h->cfg = gwh_config();
 	h->log = open_memstream(&h->logbuf, &h->loglen);
 	h->now = 1000000;
 	h->clock = (struct loop_clock){ fake_now, &h->now };
@@ -751,6 +761,66 @@ static void test_gw_missing_eap_refused(void **state)
 	gwh_free(h);
 }
 
+/*
+ * A reload between EAP rounds (a RADIUS MFA prompt keeps a client between rounds for
+ * seconds; admins reload at any time) frees the old config and may replace the RADIUS
+ * client and credentials: the conversation goes on with the daemon's current objects,
+ * never with the ones it started with (under ASan a stale one is a use-after-free).
+ */
+static void test_gw_reload_between_rounds(void **state)
+{
+	struct gwh *h = gwh_new();
+	struct ikei c;
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	uint8_t *plain = malloc(IKEI_MSG_MAX), inner[128], buf[1024];
+	const struct ike_payload *eap;
+	struct reload_report rep;
+	struct wbuf w, wi;
+	struct codec_enc e;
+	uint8_t first, id;
+	const char *name = "vpn.example.test";
+	const uint8_t *rest;
+	struct rbuf r;
+	size_t n;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(plain);
+	gwh_start_eap(h, &c, m, plain);
+	eap = codec_msg_find(m, IKEV2_PL_EAP, 0);
+	assert_non_null(eap);
+	id = eap->u.eap.id;
+	reload_report_init(&rep);
+	assert_int_equal(reload_apply(&h->gw, gwh_config(), &rep), 0);
+	assert_true(rep.ok);
+	reload_report_clear(&rep);
+	h->cfg = h->gw.cfg; /* the first config is gone */
+	assert_int_equal(sa_table_count(h->gw.sas), 1);
+
+	wbuf_init(&wi, inner, sizeof(inner));
+	codec_enc_begin_chain(&e, &wi);
+	codec_enc_eap(&e, EAP_CODE_RESPONSE, id, EAP_TYPE_IDENTITY, (const uint8_t *)"alice", 5);
+	assert_int_equal(codec_enc_end_chain(&e, &first), 0);
+	wbuf_init(&w, buf, sizeof(buf));
+	assert_int_equal(ikei_request_build(&c, IKEV2_EXCH_IKE_AUTH, inner, wbuf_len(&wi), first,
+					    &w), 0);
+	ike_recv(&h->gw, &h->gw_addr, &h->cl_addr, false, buf, wbuf_len(&w));
+	assert_int_equal(ikei_decrypt(&c, h->sent, h->sent_len, m, plain, IKEI_MSG_MAX), 0);
+	eap = codec_msg_find(m, IKEV2_PL_EAP, 0);
+	assert_non_null(eap);
+	assert_int_equal(eap->u.eap.type, EAP_TYPE_MSCHAPV2);
+	/* RFC 2759 via draft-kamath: OpCode, ID, MS-Length, Value-Size 16, Challenge, Name */
+	rbuf_init(&r, eap->u.eap.type_data.p, eap->u.eap.type_data.len);
+	assert_int_equal(rbuf_skip(&r, 4 + 1 + 16), 0);
+	rbuf_rest(&r, &rest, &n);
+	assert_int_equal(n, strlen(name));
+	assert_memory_equal(rest, name, n);
+	ikei_fini(&c);
+	free(plain);
+	free(m);
+	gwh_free(h);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -775,6 +845,7 @@ int main(void)
 		T(test_relay_without_radius),
 		cmocka_unit_test(test_gw_first_answer_and_half_open),
 		cmocka_unit_test(test_gw_missing_eap_refused),
+		cmocka_unit_test(test_gw_reload_between_rounds),
 	};
 
 	return cmocka_run_group_tests_name("eap_session", tests, NULL, NULL);

@@ -354,6 +354,32 @@ static void handshake_ok(void **state, const char *cert, const char *key, int ve
 	peer_free(p);
 }
 
+/* A reload drops the daemon's trust store mid-conversation: the server keeps its own
+ * reference, and the client's chain is still checked against the store it started with. */
+static void test_trust_outlives_reload(void **state)
+{
+	struct fixture *f = *state;
+	char a[512];
+	const char *ca[1] = { pki(a, sizeof(a), "ca-a.crt") };
+	struct cert_error err;
+	struct eap_tls_config cfg = { .own = f->own, .at = AT };
+	struct eap_tls_server *s;
+	struct peer *p = peer_new("client-ecdsa.crt", "client-ecdsa.key", TLS1_3_VERSION, 1000);
+	struct run r;
+
+	cfg.trust = cert_store_new(ca, 1, NULL, 0, &err);
+	assert_non_null(cfg.trust);
+	s = eap_tls_server_new(&cfg, ID0);
+	assert_non_null(s);
+	cert_store_free(cfg.trust); /* what reload's commit_trust does with the old store */
+	converse(s, p, &r);
+	assert_int_equal(r.rc, EAP_TLS_DONE);
+	expect_final(&r, EAP_CODE_SUCCESS);
+	assert_non_null(eap_tls_server_peer_ca(s));
+	eap_tls_server_free(s);
+	peer_free(p);
+}
+
 static void test_tls12_ecdsa(void **state)
 {
 	handshake_ok(state, "client-ecdsa.crt", "client-ecdsa.key", TLS1_2_VERSION, 1000,
@@ -816,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_codec),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_tls12_ecdsa),
+		cmocka_unit_test(test_trust_outlives_reload),
 		cmocka_unit_test(test_tls13_ecdsa),
 		cmocka_unit_test(test_tls12_rsa),
 		cmocka_unit_test(test_tls13_intermediate),

@@ -30,6 +30,7 @@
 #include "ikegw/keymat.h"
 #include "ikegw/loop.h"
 #include "ikegw/pool.h"
+#include "ikegw/reload.h"
 #include "ikegw/sa_table.h"
 
 #include "support/gw_harness.h"
@@ -245,9 +246,11 @@ static struct cert_own *load_cred(const char *name)
 	return own;
 }
 
-/* What every successful IKE_AUTH answer must hold; returns the VIP.  The tiny pool has
- * no DNS servers, so its clients get none (cp.h). */
-static void check_established(struct h *h, struct ikei *c, uint8_t vip[4])
+/* What every successful IKE_AUTH answer must hold, with our IDr (FQDN) gw_id and a first
+ * CERT that names it and verifies our AUTH; returns the VIP.  The tiny pool has no DNS
+ * servers, so its clients get none (cp.h). */
+static void check_established_as(struct h *h, struct ikei *c, uint8_t vip[4],
+				 const char *gw_id)
 {
 	const struct ike_payload *idr = codec_msg_find(&h->m, IKEV2_PL_IDR, 0);
 	static const uint8_t want_dns[4] = { 10, 0, 0, 53 };
@@ -261,12 +264,12 @@ static void check_established(struct h *h, struct ikei *c, uint8_t vip[4])
 	assert_non_null(idr);
 	assert_int_equal(idr->u.id.type, IKEV2_ID_FQDN);
 	assert_int_equal(codec_id_string(&idr->u.id, idtext, sizeof(idtext)), 0);
-	assert_string_equal(idtext, "vpn.example.test");
+	assert_string_equal(idtext, gw_id);
 	/* RFC 7296 2.15: the gateway's signature, checked with the key of its CERT */
 	assert_int_equal(ikei_verify_responder(c, &h->m, &leaf), 0);
 	assert_non_null(leaf);
-	assert_int_equal(cert_match_id(leaf, IKEV2_ID_FQDN, (const uint8_t *)"vpn.example.test",
-				       16), 0);
+	assert_int_equal(cert_match_id(leaf, IKEV2_ID_FQDN, (const uint8_t *)gw_id,
+				       strlen(gw_id)), 0);
 	X509_free(leaf);
 	has_dns = cp_reply(&h->m, vip, dns);
 	assert_true(has_dns == (vip[1] != 98));
@@ -283,6 +286,11 @@ static void check_established(struct h *h, struct ikei *c, uint8_t vip[4])
 	one_ts(&h->m, IKEV2_PL_TSR, &ts); /* TSr = the profile's allow list */
 	assert_memory_equal(ts.start, tsr_start, 4);
 	assert_memory_equal(ts.end, tsr_end, 4);
+}
+
+static void check_established(struct h *h, struct ikei *c, uint8_t vip[4])
+{
+	check_established_as(h, c, vip, "vpn.example.test");
 }
 
 /* ---- successful exchanges ---- */
@@ -1325,6 +1333,202 @@ static void test_deferred_unique_keep_cert(void **state)
 	unique_keep_cert(*state, true);
 }
 
+/* ---- a reload while crypto jobs are queued (they keep what they were submitted with) ---- */
+
+/*
+ * gw.yaml with other credentials: our certificate and key are client-rsa's (RSA, where
+ * gateway.crt is ECDSA, so a signature by one key with the other's chain cannot verify;
+ * its SAN names bob.example.test, our new IDr), trust is CA-B only, and staff matches
+ * any trusted certificate.  Pools and the other profiles stay as they are.
+ */
+static const char cfg_new_creds[] =
+	"gateway:\n"
+	"  id: bob.example.test\n"
+	"  listen: [192.0.2.1]\n"
+	"  certificate: ../pki/client-rsa.crt\n"
+	"  private_key: ../pki/client-rsa.key\n"
+	"  log_level: debug\n"
+	"trust: { ca: [../pki/ca-b.crt] }\n"
+	"proposals:\n"
+	"  ike: [aes256gcm16-prfsha384-x25519, aes256-sha256-modp2048]\n"
+	"  esp: [aes256gcm16, aes256-sha256]\n"
+	"lifetimes: { ike: 4h, child: 1h }\n"
+	"timeouts: { dpd: 30s, idle: 10m, half_open: 30s }\n"
+	"pools:\n"
+	"  - { name: staff, ipv4: 10.99.0.0/24, dns: [10.0.0.53], dns_domains: [corp.example] }\n"
+	"  - { name: tiny, ipv4: 10.98.0.0/30 }\n"
+	"profiles:\n"
+	"  - { name: tiny, auth: [psk], psk: \"tiny pool pre-shared key 0123\",\n"
+	"      match: { identity: '*@tiny.example.test' }, pool: tiny, allow: [10.10.0.0/24],\n"
+	"      unique: never }\n"
+	"  - { name: psk, auth: [psk], psk: \"exchange harness pre-shared key\",\n"
+	"      match: { identity: '*@psk.example.test' }, pool: staff, allow: [10.10.0.0/24],\n"
+	"      unique: replace }\n"
+	"  - { name: staff, auth: [certificate], pool: staff, allow: [10.10.0.0/24],\n"
+	"      unique: replace }\n";
+
+/* The daemon's reload (reload_apply: commit_trust drops the gateway's references to the
+ * old trust store and credentials) to cfg_new_creds. */
+static void reload_new_creds(struct h *h)
+{
+	struct cert_store *old_trust = h->x.gw.trust;
+	struct cert_own *old_own = h->x.gw.own;
+	struct config_errors errs;
+	struct reload_report rep;
+	struct config *nc = NULL;
+	char dir[512];
+
+	config_errors_init(&errs);
+	if (config_load_buffer("reload.yaml", gwh_data_path(dir, sizeof(dir), "exchange"),
+			       cfg_new_creds, strlen(cfg_new_creds), 0, &nc, &errs) != 0)
+		config_errors_print(&errs, stderr);
+	config_errors_clear(&errs);
+	assert_non_null(nc);
+	reload_report_init(&rep);
+	assert_int_equal(reload_apply(&h->x.gw, nc, &rep), 0);
+	assert_true(rep.ok);
+	reload_report_clear(&rep);
+	h->x.cfg = h->x.gw.cfg; /* reload_apply freed the config the harness started with */
+	assert_ptr_not_equal(h->x.gw.trust, old_trust);
+	assert_ptr_not_equal(h->x.gw.own, old_own);
+}
+
+static struct ikei_auth_opts cert_opts(struct h *h, const struct cert_own *cred,
+				       uint8_t id_type, const char *id)
+{
+	return (struct ikei_auth_opts){
+		.id_type = id_type, .id = (const uint8_t *)id, .id_len = strlen(id),
+		.cred = cred, .cp = true, .esp = &h->esp, .n_esp = 1,
+	};
+}
+
+/* After the reload: a CA-B client gets in, and sees our new IDr, chain and signature. */
+static void next_client_new_creds(struct h *h)
+{
+	struct cert_own *cred = load_cred("client-cab");
+	struct ikei_auth_opts o = cert_opts(h, cred, IKEV2_ID_FQDN, "frank.example.test");
+	struct ikei c;
+	uint8_t vip[4];
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	run_jobs_expect_one(h);
+	decrypt_last(h, &c);
+	check_established_as(h, &c, vip, "bob.example.test");
+	ikei_fini(&c);
+	cert_own_free(cred);
+}
+
+/* After the reload: a CA-A client is refused (the new trust store is in use). */
+static void next_client_old_ca_refused(struct h *h)
+{
+	struct cert_own *cred = load_cred("client-ecdsa");
+	struct ikei_auth_opts o = cert_opts(h, cred, IKEV2_ID_RFC822_ADDR, "alice@example.test");
+	uint64_t failures = h->x.gw.ctr.auth_failures;
+	struct ikei c;
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	run_jobs_expect_one(h);
+	decrypt_last(h, &c);
+	assert_int_equal(notify_of(&h->m), IKEV2_N_AUTHENTICATION_FAILED);
+	assert_int_equal(h->x.gw.ctr.auth_failures, failures + 1);
+	assert_true(gwh_log_has(&h->x, "unable to get local issuer certificate"));
+	ikei_fini(&c);
+	cert_own_free(cred);
+}
+
+/*
+ * A PSK client's sign job is queued with the old credentials, then a reload: the answer
+ * carries the old chain and IDr with the old key's signature (the client's check passes),
+ * the old set is freed with the job (ASan: not before, and not leaked), and the next
+ * client gets the new chain, IDr and trust.
+ */
+static void test_deferred_reload_sign(void **state)
+{
+	struct h *h = *state;
+	struct ikei_auth_opts o = psk_opts(h, "alice@psk.example.test");
+	struct ikei c;
+	uint8_t vip[4];
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	assert_int_equal(h->x.gw.jobs.queued, 1); /* our signature */
+	reload_new_creds(h);
+	run_jobs_expect_one(h);
+	decrypt_last(h, &c);
+	check_established(h, &c, vip); /* vpn.example.test, gateway.crt, its key's AUTH */
+	assert_int_equal(h->x.gw.ctr.handshakes_ok, 1);
+	next_client_new_creds(h);
+	next_client_old_ca_refused(h);
+	assert_int_equal(sa_table_count(h->x.gw.sas), 2);
+	ikei_fini(&c);
+}
+
+/*
+ * A CA-A client's verify job is queued with the old trust store, then a reload that
+ * trusts CA-B only: the chain is still checked against the store of submit time (and
+ * the store lives until the job is freed).  after_verify moves the reload between the
+ * verify job and our sign job: the answer then carries the old chain and IDr; otherwise
+ * the sign job, submitted after the reload, uses the new ones, consistently.
+ */
+static void reload_cert(struct h *h, bool after_verify)
+{
+	struct cert_own *cred = load_cred("client-ecdsa");
+	struct ikei_auth_opts o = cert_opts(h, cred, IKEV2_ID_RFC822_ADDR, "alice@example.test");
+	struct ikei c;
+	uint8_t vip[4];
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	assert_int_equal(h->x.gw.jobs.queued, 1); /* the chain and signature check */
+	if (after_verify) {
+		assert_true(jobs_run_one(&h->x.gw.jobs));
+		assert_int_equal(h->x.gw.jobs.queued, 1); /* our signature */
+	}
+	reload_new_creds(h);
+	run_jobs_expect_one(h);
+	decrypt_last(h, &c);
+	check_established_as(h, &c, vip, after_verify ? "vpn.example.test" : "bob.example.test");
+	assert_int_equal(h->x.gw.ctr.handshakes_ok, 1);
+	next_client_new_creds(h);
+	next_client_old_ca_refused(h);
+	ikei_fini(&c);
+	cert_own_free(cred);
+}
+
+static void test_deferred_reload_before_verify(void **state)
+{
+	reload_cert(*state, false);
+}
+
+static void test_deferred_reload_before_sign(void **state)
+{
+	reload_cert(*state, true);
+}
+
+/* Shutdown with a job queued across a reload: draining frees the last reference. */
+static void test_deferred_reload_drain(void **state)
+{
+	struct h *h = *state;
+	struct cert_own *cred = load_cred("client-ecdsa");
+	struct ikei_auth_opts o = cert_opts(h, cred, IKEV2_ID_RFC822_ADDR, "alice@example.test");
+	struct ikei c;
+
+	deferred_init(h, &c);
+	build_auth(h, &c, &o);
+	assert_int_equal(gwh_deliver(&h->x, h->buf, h->len), 0);
+	reload_new_creds(h);
+	jobs_drain(&h->x.gw.jobs); /* the old store goes with the job (ASan: no leak) */
+	assert_int_equal(h->x.gw.ctr.handshakes_ok, 0);
+	ikei_fini(&c);
+	cert_own_free(cred);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1370,6 +1574,10 @@ int main(void)
 		T(test_deferred_bad_signature),
 		T(test_unique_keep_cert_inline),
 		T(test_deferred_unique_keep_cert),
+		T(test_deferred_reload_sign),
+		T(test_deferred_reload_before_verify),
+		T(test_deferred_reload_before_sign),
+		T(test_deferred_reload_drain),
 #undef T
 	};
 
