@@ -431,7 +431,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: ikegwctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
 		   "commands: status, sas [--all], leases, pools,\n"
-		   "          terminate ID | --identity ID | --address IP,\n"
+		   "          terminate ID | --identity ID | --address IP, rekey ID [child|ike],\n"
 		   "          reload, log-level [err|warning|info|debug], metrics, help\n"
 		   "socket: -s, else $IKEGW_SOCKET, else " DEFAULT_SOCKET "\n");
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * CREATE_CHILD_SA both ways (RFC 7296 1.3, 2.8, 2.18): a client's further Child SA, Child
- * SA rekey or IKE SA rekey answered, our own rekeys started and their answers acted on,
- * and rekey collisions settled by the lowest-nonce rule (2.8.1, 2.8.2).
+ * CREATE_CHILD_SA for Child SAs both ways (RFC 7296 1.3, 2.8): a client's further Child
+ * SA or Child SA rekey answered, our own Child SA rekeys started and their answers acted
+ * on, and Child SA rekey collisions settled by the lowest-nonce rule (2.8.1).  IKE SA
+ * rekeys (2.18) are ike_rekey.h; create_child_recv hands them over.
  */
 #ifndef IKEGW_CREATE_CHILD_H
 #define IKEGW_CREATE_CHILD_H
@@ -15,15 +16,10 @@ struct child_line;
 
 /* Responder: the request of an established IKE SA. */
 void create_child_recv(struct ike_sa *sa, const struct ike_msg *m);
-/* Initiator: rekey the current Child SA of line l / the IKE SA.  -EBUSY while another
- * request of ours is outstanding, -ENOENT when l has nothing to rekey or is rekeying. */
+/* Initiator: rekey the current Child SA of line l.  -EBUSY while another request of ours
+ * is outstanding, -ENOENT when l has nothing to rekey or is rekeying. */
 int create_child_rekey_child(struct ike_sa *sa, struct child_line *l);
-int create_child_rekey_ike(struct ike_sa *sa);
-/* The answers to those. */
+/* The answer to that. */
 void create_child_child_done(struct ike_sa *sa, struct ike_req *req, const struct ike_msg *m);
-void create_child_ike_done(struct ike_sa *sa, struct ike_req *req, const struct ike_msg *m);
-/* The client deletes IKE SA sa: a rekey of its that met ours takes over (RFC 7296 2.8.2).
- * Call before the SA goes. */
-void create_child_ike_deleted(struct ike_sa *sa);
 
 #endif

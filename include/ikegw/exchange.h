@@ -27,7 +27,9 @@ struct ike_path {
 };
 
 /* Encrypt inner (its first payload type: first) as our response to the current
- * request, send it, cache it for retransmits and open the window for the next one. */
+ * request, send it, cache it for retransmits and open the window for the next one.
+ * 0 once it is cached (a failed send is a lost packet the client's retransmission
+ * recovers); an error when nothing was answered. */
 int exchange_respond(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
 		     size_t inner_len, uint8_t first);
 /* Our cached response to the previous request, sent again (whole or every fragment). */

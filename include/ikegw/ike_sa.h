@@ -64,6 +64,7 @@ struct child_sa {
 	uint8_t nonce_min[32];
 	uint8_t nonce_min_len;
 	bool created_by_us;
+	uint32_t rekey_of;  /* the client's rekey of the pair whose spi_in this was, or 0 */
 };
 
 /* A Child SA with its selectors, through its rekeys. */

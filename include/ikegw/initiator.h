@@ -51,7 +51,8 @@ struct ike_req *initiator_req_new(enum ike_req_kind kind);
 /* A request that was never handed to initiator_send() (NULL is fine). */
 void initiator_req_free_unsent(struct ike_req *r);
 /* Encrypt inner as our next request, send it, arm the retransmission; takes req.
- * -EBUSY while another request is outstanding. */
+ * 0 once it is outstanding (even if its first send failed: it is retransmitted);
+ * -EBUSY while another request is outstanding, or an error (req freed, not sent). */
 int initiator_send(struct ike_sa *sa, struct ike_req *req, uint8_t exchange,
 		   const uint8_t *inner, size_t inner_len, uint8_t first);
 bool initiator_busy(const struct ike_sa *sa);

@@ -15,6 +15,8 @@
 #include "ikegw/ctl.h"
 #include "ikegw/dataplane.h"
 #include "ikegw/gw.h"
+#include "ikegw/create_child.h"
+#include "ikegw/ike_rekey.h"
 #include "ikegw/ike_sa.h"
 #include "ikegw/ikev2.h"
 #include "ikegw/pool.h"
@@ -153,10 +155,11 @@ static void ike_algs(struct json *j, const struct ike_sa *sa)
 {
 	const struct suite_ke *ke = suite_ke_find(sa->ke_group);
 
-	/* The SPI values hold the wire bytes most significant first (sa_table.h). */
+	/* As the header carries them: SPIi is the original initiator's, ours after we
+	 * rekeyed the SA (RFC 7296 2.18). */
 	json_kobj_begin(j, "ike");
-	kspi(j, "spi_i", sa->ent.spi_remote, 16);
-	kspi(j, "spi_r", sa->ent.spi_local, 16);
+	kspi(j, "spi_i", ike_sa_spi_i(sa), 16);
+	kspi(j, "spi_r", ike_sa_spi_r(sa), 16);
 	json_kstr(j, "encr", sa->encr ? sa->encr->name : NULL);
 	json_kstr(j, "integ", sa->integ ? sa->integ->name : NULL);
 	json_kstr(j, "prf", sa->prf ? sa->prf->name : NULL);
@@ -462,6 +465,62 @@ static int cmd_terminate(struct cmd_ctx *x, int argc, char **argv, struct json *
 	return 0;
 }
 
+/* ---- rekey ----------------------------------------------------------------------------- */
+
+struct find_id {
+	uint32_t id;
+	struct ike_sa *sa;
+};
+
+static int find_one(struct sa_table_entry *e, void *arg)
+{
+	struct find_id *f = arg;
+	struct ike_sa *sa = ike_sa_from_entry(e);
+
+	if (sa->id != f->id || sa->state != IKE_SA_ESTABLISHED || sa->superseded)
+		return 0;
+	f->sa = sa;
+	return 1;
+}
+
+/* The first Child SA line with an installed pair (the client's first tunnel). */
+static struct child_line *first_child(struct ike_sa *sa)
+{
+	for (struct child_line *l = &sa->children; l; l = l->next)
+		if (l->cur.installed)
+			return l;
+	return NULL;
+}
+
+/* As strongSwan's `swanctl --rekey`: the same exchange our timers start, now. */
+static int cmd_rekey(struct cmd_ctx *x, int argc, char **argv, struct json *j)
+{
+	struct find_id f = { 0 };
+	bool ike = argc == 3 && strcmp(argv[2], "ike") == 0;
+	struct child_line *l;
+	int rc;
+
+	if (parse_id(argv[1], &f.id) != 0 || (argc == 3 && !ike && strcmp(argv[2], "child")))
+		return cmd_fail(x, "usage: rekey ID [child|ike]");
+	sa_table_foreach(x->gw->sas, find_one, &f);
+	if (!f.sa)
+		return cmd_fail(x, "no established IKE SA %u", f.id);
+	if (ike) {
+		rc = ike_rekey_start(f.sa);
+	} else {
+		l = first_child(f.sa);
+		rc = l ? create_child_rekey_child(f.sa, l) : -ENOENT;
+	}
+	if (rc == -EBUSY)
+		return cmd_fail(x, "IKE SA %u is busy with another exchange: try again", f.id);
+	if (rc != 0)
+		return cmd_fail(x, "IKE SA %u: nothing to rekey (%d)", f.id, rc);
+	log_info(&x->gw->log, f.sa->tag, "control: %s rekey started", ike ? "IKE SA" : "Child SA");
+	json_kstr(j, "rekeying", ike ? "ike" : "child");
+	json_ku64(j, "id", f.id);
+	return 0;
+}
+
 /* ---- reload, log-level, metrics, help ---------------------------------------------------- */
 
 static int cmd_reload(struct cmd_ctx *x, int argc, char **argv, struct json *j)
@@ -515,6 +574,7 @@ static const struct cmd cmds[] = {
 	{ "leases", "leases", 0, 0, cmd_leases },
 	{ "pools", "pools", 0, 0, cmd_pools },
 	{ "terminate", "terminate ID | --identity ID | --address IP", 1, 2, cmd_terminate },
+	{ "rekey", "rekey ID [child|ike]", 1, 2, cmd_rekey },
 	{ "reload", "reload", 0, 0, cmd_reload },
 	{ "log-level", "log-level [err|warning|info|debug]", 0, 1, cmd_log_level },
 	{ "metrics", "metrics", 0, 0, cmd_metrics },

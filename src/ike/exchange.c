@@ -79,6 +79,19 @@ static size_t frag_limit(const struct ike_sa *sa)
 	return ip > hdrs + 100 ? ip - hdrs : 100;
 }
 
+/*
+ * The answer is given once it is cached and the window has moved: a send the host refused
+ * (ENOBUFS, a firewall's EPERM) is one more lost packet, which the client's retransmission
+ * recovers (RFC 7296 2.1).  Callers must not undo what the answer says.
+ */
+static int answer_given(struct ike_sa *sa, int send_rc)
+{
+	if (send_rc != 0)
+		log_debug(&sa->gw->log, sa->tag, "response %u not sent (%d): the client retransmits",
+			  sa->rx_msgid - 1, send_rc);
+	return 0;
+}
+
 static int respond_fragments(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
 			     size_t inner_len, uint8_t first)
 {
@@ -104,7 +117,7 @@ static int respond_fragments(struct ike_sa *sa, uint8_t exchange, const uint8_t 
 	ike_sa_drop_resp_frags(sa);
 	sa->resp_frags = out;
 	sa->rx_msgid++;
-	return exchange_resend(sa);
+	return answer_given(sa, exchange_resend(sa));
 }
 
 int exchange_respond(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
@@ -132,7 +145,7 @@ int exchange_respond(struct ike_sa *sa, uint8_t exchange, const uint8_t *inner,
 	sa->resp = realloc(out, wbuf_len(&w)) ?: out;
 	sa->resp_len = wbuf_len(&w);
 	sa->rx_msgid++;
-	return exchange_send(sa, sa->resp, sa->resp_len);
+	return answer_given(sa, exchange_send(sa, sa->resp, sa->resp_len));
 }
 
 /* The cached response again, whole or every fragment of it. */

@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "ikegw/codec.h"
-#include "ikegw/create_child.h"
 #include "ikegw/dataplane.h"
 #include "ikegw/exchange.h"
 #include "ikegw/gw.h"
+#include "ikegw/ike_rekey.h"
 #include "ikegw/ike_sa.h"
 #include "ikegw/ikev2.h"
 
@@ -85,7 +85,7 @@ void informational_recv(struct ike_sa *sa, const struct ike_msg *m)
 	}
 	ike_sa_lines_tidy(sa);
 	if (d.ike) {
-		create_child_ike_deleted(sa); /* RFC 7296 2.8.2: a colliding rekey of its wins */
+		ike_rekey_deleted(sa); /* RFC 7296 2.8.2: a colliding rekey of its wins */
 		ike_sa_delete(sa, sa->superseded ? "rekeyed IKE SA deleted by the client"
 						 : "deleted by the client");
 	}

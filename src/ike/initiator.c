@@ -14,6 +14,7 @@
 #include "ikegw/create_child.h"
 #include "ikegw/exchange.h"
 #include "ikegw/gw.h"
+#include "ikegw/ike_rekey.h"
 #include "ikegw/ike_sa.h"
 #include "ikegw/ikev2.h"
 #include "ikegw/initiator.h"
@@ -116,7 +117,12 @@ int initiator_send(struct ike_sa *sa, struct ike_req *req, uint8_t exchange,
 	req->sent = 1;
 	sa->req = req;
 	loop_timer_arm_in(sa->gw->loop, &sa->retx_timer, backoff_ms(1));
-	return exchange_send(sa, req->msg, req->len);
+	/* From here the request is ours to retransmit (RFC 7296 2.1): a first send the host
+	 * refused (ENOBUFS, a firewall's EPERM) is one more lost packet, not a failure. */
+	if (exchange_send(sa, req->msg, req->len) != 0)
+		log_debug(&sa->gw->log, sa->tag, "request %u not sent: retransmitting later",
+			  req->msg_id);
+	return 0;
 }
 
 void initiator_response(struct ike_sa *sa, const struct ike_msg *m)
@@ -145,7 +151,7 @@ void initiator_response(struct ike_sa *sa, const struct ike_msg *m)
 		create_child_child_done(sa, r, m);
 		break;
 	case IKE_REQ_REKEY_IKE:
-		create_child_ike_done(sa, r, m);
+		ike_rekey_done(sa, r, m);
 		break;
 	}
 	ike_sa_lines_tidy(sa);

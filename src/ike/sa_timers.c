@@ -34,6 +34,7 @@
 #include "ikegw/create_child.h"
 #include "ikegw/dataplane.h"
 #include "ikegw/gw.h"
+#include "ikegw/ike_rekey.h"
 #include "ikegw/ike_sa.h"
 #include "ikegw/initiator.h"
 #include "ikegw/sa_timers.h"
@@ -175,7 +176,7 @@ static void rekey_ike_fire(struct loop *loop, void *arg)
 	(void)loop;
 	if (!live(sa))
 		return;
-	rc = create_child_rekey_ike(sa);
+	rc = ike_rekey_start(sa);
 	if (rc == -EBUSY)
 		sa_timers_retry_ike_rekey(sa);
 }

@@ -791,9 +791,10 @@ static void test_temporary_failure(void **state)
 /*
  * RFC 7296 2.8.1: both rekey the Child SA at once.  The gateway answers the client's
  * request as usual; when its own answer arrives, the pair made with the lowest of the
- * four nonces is deleted by whoever made it.
+ * four nonces is deleted by whoever made it.  deleted_first: the client, the winner,
+ * deletes the old pair before our answer reaches it (strongSwan does exactly that).
  */
-static void collision(struct h *h, bool ours_lowest)
+static void collision(struct h *h, bool ours_lowest, bool deleted_first)
 {
 	static const uint8_t low[32] = { 0 }, high[32] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -817,6 +818,14 @@ static void collision(struct h *h, bool ours_lowest)
 	/* the client's own rekey crosses ours */
 	theirs = client_rekey_child(h, &c, 0, 0x0c0c0c0c, ours_lowest ? high : low);
 	assert_int_not_equal(theirs, 0);
+	if (deleted_first) {
+		struct ikei_info_opts del = { .esp_spis = &c.esp_spi, .n_esp = 1 };
+
+		send_info(h, &c, &del);
+		assert_int_equal(delete_spis(&h->m, IKEV2_PROTO_ESP, got, 2), 1);
+		assert_int_equal(got[0], old_gw);
+		assert_int_equal(h->x.rec.n_deleted, 1);
+	}
 	wbuf_init(&w, h->buf, sizeof(h->buf));
 	assert_int_equal(ikei_rekey_child_answer(&c, gw_req, 0x0d0d0d0d, ours_lowest ? low : high,
 						 &w, NULL, &ours), 0);
@@ -834,7 +843,8 @@ static void collision(struct h *h, bool ours_lowest)
 		assert_true(gwh_log_has(&h->x, "survives"));
 	}
 	assert_int_equal(answer_delete_esp(h, &c, ours_lowest ? 0x0d0d0d0d : c.esp_spi), 0);
-	assert_int_equal(h->x.rec.n_deleted, 1);
+	assert_int_equal(h->x.rec.n_deleted, deleted_first ? 2 : 1);
+	assert_int_equal(ike_sa_children_count(sa), 1);
 	free(gw_req);
 	free(req_plain);
 	ikei_fini(&c);
@@ -842,12 +852,17 @@ static void collision(struct h *h, bool ours_lowest)
 
 static void test_collision_ours_lowest(void **state)
 {
-	collision(*state, true);
+	collision(*state, true, false);
 }
 
 static void test_collision_theirs_lowest(void **state)
 {
-	collision(*state, false);
+	collision(*state, false, false);
+}
+
+static void test_collision_old_deleted_first(void **state)
+{
+	collision(*state, true, true);
 }
 
 /*
@@ -1159,6 +1174,7 @@ int main(void)
 		T(test_temporary_failure),
 		T(test_collision_ours_lowest),
 		T(test_collision_theirs_lowest),
+		T(test_collision_old_deleted_first),
 		T(test_ike_collision_we_win),
 		T(test_ike_collision_they_win),
 		T(test_ike_collision_client_unaware),
