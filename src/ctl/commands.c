@@ -78,11 +78,13 @@ static const char *ip_text(const struct ip_addr *a, char *out, size_t len)
 	return out;
 }
 
-static const char *state_name(enum ike_sa_state s)
+/* "rekeyed": replaced by a rekey, or the redundant SA of a collision (RFC 7296 2.8.2),
+ * kept only until its Delete; it carries nothing. */
+static const char *state_name(const struct ike_sa *sa)
 {
-	switch (s) {
+	switch (sa->state) {
 	case IKE_SA_HALF_OPEN: return "half-open";
-	case IKE_SA_ESTABLISHED: return "established";
+	case IKE_SA_ESTABLISHED: return sa->superseded ? "rekeyed" : "established";
 	case IKE_SA_DELETED: return "deleted";
 	}
 	return "?";
@@ -265,7 +267,7 @@ static void sa_json(struct json *j, struct ike_sa *sa)
 	json_kstr(j, "remote_id", sa->peer_id[0] ? sa->peer_id : NULL);
 	json_kstr(j, "profile", sa->profile ? sa->profile->name : NULL);
 	json_kstr(j, "vip", sa->has_vip ? ip_text(&sa->vip, text, sizeof(text)) : NULL);
-	json_kstr(j, "state", state_name(sa->state));
+	json_kstr(j, "state", state_name(sa));
 	json_kbool(j, "natt", sa->natt || sa->nat_peer || sa->nat_local);
 	if (sa->state == IKE_SA_ESTABLISHED)
 		kage(j, sa->gw, "established_s", "established_at", sa->established_ms);

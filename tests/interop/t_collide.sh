@@ -55,13 +55,13 @@ release() { ip netns exec ico-gw nft flush table inet ico; }
 
 gw_id() { it_ctl --json sas | python3 -c 'import json,sys; print([s for s in json.load(sys.stdin)["sas"] if "child" in s][0]["id"])'; }
 # "1 SPI_I SPI_R CHILD_IN CHILD_OUT CHILDREN STRAY" of the gateway for the IKE SA that
-# carries the Child SA; STRAY: other established IKE SAs (a redundant one of a collision
-# whose Delete the client never sends lingers until timeouts.half_open).
+# carries the Child SA; STRAY: other IKE SAs, "rekeyed" ones waiting for a Delete (a
+# redundant one of a collision whose Delete never comes lingers for timeouts.half_open).
 gw_view() {
 	it_ctl --json sas | python3 -c '
 import json, sys
-sas = [s for s in json.load(sys.stdin)["sas"] if s["state"] == "established"]
-withc = [s for s in sas if "child" in s]
+sas = [s for s in json.load(sys.stdin)["sas"] if s["state"] in ("established", "rekeyed")]
+withc = [s for s in sas if "child" in s and s["state"] == "established"]
 s = withc[0] if withc else {}
 c = s.get("child", {})
 ike = s.get("ike", {})

@@ -449,6 +449,7 @@ static void test_sas(void **state)
 	struct json_val *v;
 	const struct json_val *list, *s, *c, *ike;
 	struct sockaddr_storage any = { .ss_family = AF_INET };
+	char line[64];
 
 	/* And one half-open SA: hidden unless --all. */
 	assert_non_null(ike_sa_new(&f->gw, &any, &any, 42));
@@ -490,6 +491,18 @@ static void test_sas(void **state)
 	assert_int_equal(num(json_get(v, "counts"), "half_open"), 1);
 	assert_int_equal(num(json_get(v, "counts"), "leases"), 1);
 	json_val_free(v);
+
+	/* replaced by a rekey, waiting for its Delete: not a tunnel any more */
+	sa->superseded = true;
+	v = ask1(f, "sas\n");
+	assert_string_equal(json_get_str(json_get(v, "sas")->child, "state"), "rekeyed");
+	json_val_free(v);
+	snprintf(line, sizeof(line), "rekey %u ike\n", sa->id);
+	assert_error(ask1(f, line), "no established IKE SA");
+	sa->superseded = false;
+	assert_error(ask1(f, "rekey 999\n"), "no established IKE SA 999");
+	assert_error(ask1(f, "rekey one\n"), "usage: rekey ID [child|ike]");
+	assert_error(ask1(f, "rekey 1 both\n"), "usage: rekey ID [child|ike]");
 }
 
 /* Whatever bytes an identity holds, the answer stays well-formed JSON. */
