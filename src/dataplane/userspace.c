@@ -239,6 +239,16 @@ static bool us_subnets_have(const struct us_child *c, const struct ip_addr *a)
 	return false;
 }
 
+/* c over best for outbound: heard from the client first, then newer (us_find_out). */
+static bool us_better_out(const struct us_child *c, const struct us_child *best)
+{
+	bool heard = c->ctr.last_in_ms != 0, best_heard = best && best->ctr.last_in_ms != 0;
+
+	if (!best || heard != best_heard)
+		return !best || heard;
+	return c->gen > best->gen;
+}
+
 /*
  * The pair an outbound packet src -> dst leaves by.  RFC 7296 1.3.1: a client may have
  * several Child SAs on its VIP, each for its own subnets, and during a rekey (2.8) two
@@ -251,15 +261,6 @@ static bool us_subnets_have(const struct us_child *c, const struct ip_addr *a)
  * all (NULL: nobody has that VIP), so a policy drop can be counted on it.  With one pair
  * per VIP this is the one bucket walk the VIP lookup always was.
  */
-static bool us_better_out(const struct us_child *c, const struct us_child *best)
-{
-	bool heard = c->ctr.last_in_ms != 0, best_heard = best && best->ctr.last_in_ms != 0;
-
-	if (!best || heard != best_heard)
-		return !best || heard;
-	return c->gen > best->gen;
-}
-
 static struct us_child *us_find_out(const struct dp_us *u, const struct ip_addr *src,
 				    const struct ip_addr *dst, struct us_child **vip_pair)
 {

@@ -37,6 +37,17 @@ it_need_root() {
 	if ! command -v ip >/dev/null; then it_skip "$1" "iproute2 missing"; exit 0; fi
 }
 
+# it_need_tools NAME TOOL...: prints SKIP and exits 0 when a tool is missing (make deps
+# installs them all); strongSwan's daemons live in /usr/lib/ipsec.
+it_need_tools() {
+	local name=$1 b
+	shift
+	for b in "$@"; do
+		command -v "$b" >/dev/null || [ -x "/usr/lib/ipsec/$b" ] ||
+			{ it_skip "$name" "$b is not installed (make deps)"; exit 0; }
+	done
+}
+
 it_init() {
 	IT_PREFIX=$1
 	IT_DIR=$(mktemp -d "/tmp/ikegw-$IT_PREFIX.XXXXXX")

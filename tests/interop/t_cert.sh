@@ -10,10 +10,7 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 it_need_root cert
-for b in charon swanctl pki; do
-	command -v "$b" >/dev/null || [ -x /usr/lib/ipsec/$b ] ||
-		{ it_skip cert "strongSwan ($b) is not installed (make deps)"; exit 0; }
-done
+it_need_tools cert charon swanctl pki
 it_init ic
 it_topology
 D=$IT_DIR

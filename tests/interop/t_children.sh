@@ -17,10 +17,7 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 it_need_root children
-for b in charon swanctl pki; do
-	command -v "$b" >/dev/null || [ -x /usr/lib/ipsec/$b ] ||
-		{ it_skip children "strongSwan ($b) is not installed (make deps)"; exit 0; }
-done
+it_need_tools children charon swanctl pki
 it_init ich
 it_topology
 D=$IT_DIR

@@ -18,10 +18,7 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 it_need_root collide
-for b in charon swanctl pki nft; do
-	command -v "$b" >/dev/null || [ -x /usr/lib/ipsec/$b ] ||
-		{ it_skip collide "$b is not installed (make deps)"; exit 0; }
-done
+it_need_tools collide charon swanctl pki nft
 [ -c /dev/net/tun ] || { it_skip collide "no /dev/net/tun on this machine"; exit 0; }
 it_init ico
 it_topology

@@ -12,10 +12,7 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 it_need_root eap
-for b in charon swanctl pki; do
-	command -v "$b" >/dev/null || [ -x /usr/lib/ipsec/$b ] ||
-		{ it_skip eap "strongSwan ($b) is not installed (make deps)"; exit 0; }
-done
+it_need_tools eap charon swanctl pki
 it_init ie
 it_topology
 D=$IT_DIR

@@ -12,10 +12,7 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 it_need_root ops
-for b in charon swanctl pki; do
-	command -v "$b" >/dev/null || [ -x /usr/lib/ipsec/$b ] ||
-		{ it_skip ops "strongSwan ($b) is not installed (make deps)"; exit 0; }
-done
+it_need_tools ops charon swanctl pki
 it_init io
 D=$IT_DIR
 it_pki "$D/pki"
